@@ -1,0 +1,14 @@
+// ESLint 9 reads flat config; the project's rules live in .eslintrc.json, loaded here through FlatCompat.
+const { FlatCompat } = require('@eslint/eslintrc');
+const js = require('@eslint/js');
+
+const compat = new FlatCompat({
+  baseDirectory: __dirname,
+  recommendedConfig: js.configs.recommended,
+  allConfig: js.configs.all,
+});
+
+module.exports = [
+  { ignores: ['dist/**', 'node_modules/**', 'scratch/**', 'samples/python/**', 'eslint.config.js'] },
+  ...compat.config(require('./.eslintrc.json')),
+];

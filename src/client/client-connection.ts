@@ -1,0 +1,282 @@
+import { connect, type Socket } from 'node:net';
+import type { Codec } from '../codec/codec';
+import { RpcCode, RpcError } from '../errors/rpc-error';
+import { decodePreface, encodePreface, FrameKind, MAGIC, MAX_REQUEST_ID, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus } from '../protocol/frame';
+import { FrameError, FrameReader } from '../protocol/frame-reader';
+import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
+import { encodeRequest } from '../protocol/request';
+import { clampDelay, unrefTimer } from '../util/timers';
+import { PendingCall, type PendingOwner } from './pending-call';
+
+export interface ClientConnectionOptions {
+  host: string;
+  port: number;
+  codec: Codec;
+  maxFrameBytes: number;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  writeTimeoutMs: number;
+  /** The server sent GOAWAY: open a new connection for new calls. */
+  onGoAway(conn: ClientConnection, reason: string): void;
+  /** The connection is gone; `err` says why when it was not closed on purpose. */
+  onClose(conn: ClientConnection, err: RpcError | undefined): void;
+}
+
+/** One multiplexed connection to a server: requests by id, answers in any order. */
+export class ClientConnection implements PendingOwner {
+  private state: 'handshake' | 'ready' | 'draining' | 'closed' = 'handshake';
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly pings = new Map<number, { timer: NodeJS.Timeout; done: (err?: RpcError) => void }>();
+  private nextId = 0;
+  private serverMaxFrameBytes = 0;
+  private writer!: FrameWriter;
+  private reader!: FrameReader;
+  private closeReason: RpcError | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly options: ClientConnectionOptions,
+  ) {}
+
+  /** Connects and handshakes; rejects with `UNAVAILABLE` (`timeout: 'connect' | 'handshake'` when timed out). */
+  static open(options: ClientConnectionOptions): Promise<ClientConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: options.host, port: options.port, noDelay: true });
+      const conn = new ClientConnection(socket, options);
+      conn.handshake(resolve, reject);
+    });
+  }
+
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  get remote(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  /** Sends one request. The caller has checked `isReady`. */
+  request(service: string, method: string, args: unknown[], deadline: number, signal?: AbortSignal, metadata?: Record<string, string>): Promise<unknown> {
+    const timeoutMs = deadline - Date.now();
+    if (timeoutMs <= 0) {
+      return Promise.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${service}.${method}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false }));
+    }
+    let payload: string | Uint8Array;
+    try {
+      payload = this.options.codec.encode(encodeRequest(service, method, args, Math.ceil(timeoutMs), metadata));
+    } catch (err) {
+      return Promise.reject(new RpcError(RpcCode.INVALID_ARGUMENT, `${service}.${method}: arguments could not be encoded: ${(err as Error).message}`, { mayHaveRun: false }));
+    }
+    if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
+      return Promise.reject(new RpcError(RpcCode.RESOURCE_EXHAUSTED, `${service}.${method}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`, { mayHaveRun: false }));
+    }
+    const id = this.allocateId();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, new PendingCall(this, id, service, method, this.writer.flushes, deadline, signal, resolve, reject));
+      this.writer.write(FrameKind.REQUEST, id, payload);
+    });
+  }
+
+  /** Round trip time of a PING, ms. */
+  ping(timeoutMs: number): Promise<number> {
+    const id = this.allocateId();
+    const started = process.hrtime.bigint();
+    return new Promise((resolve, reject) => {
+      const done = (err?: RpcError): void => {
+        clearTimeout(timer);
+        this.pings.delete(id);
+        if (err) reject(err);
+        else resolve(Number(process.hrtime.bigint() - started) / 1e6);
+      };
+      const timer = unrefTimer(setTimeout(() => done(new RpcError(RpcCode.DEADLINE_EXCEEDED, 'ping: no pong in time', { timeout: 'call' })), clampDelay(timeoutMs)));
+      this.pings.set(id, { timer, done });
+      this.writer.write(FrameKind.PING, id, undefined);
+    });
+  }
+
+  abandon(id: number): void {
+    if (this.pending.delete(id) && this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
+  }
+
+  /** Closes now; pending calls fail with `err` (default: `CANCELLED`, client closed). */
+  close(err?: RpcError): void {
+    this.closeReason ??= err ?? new RpcError(RpcCode.CANCELLED, 'client closed');
+    this.writer?.flush();
+    this.socket.destroy();
+  }
+
+  private allocateId(): number {
+    do {
+      this.nextId = this.nextId >= MAX_REQUEST_ID ? 1 : this.nextId + 1;
+    } while (this.pending.has(this.nextId) || this.pings.has(this.nextId));
+    return this.nextId;
+  }
+
+  private handshake(resolve: (c: ClientConnection) => void, reject: (e: RpcError) => void): void {
+    const { socket, options } = this;
+    let settled = false;
+    let received = Buffer.alloc(0);
+    const fail = (err: RpcError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    let timer = unrefTimer(setTimeout(() => fail(unavailable(`connect to ${this.remote} timed out after ${options.connectTimeoutMs} ms`, 'connect')), options.connectTimeoutMs));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      timer = unrefTimer(setTimeout(() => fail(unavailable(`no MyRPC preface from ${this.remote} within ${options.handshakeTimeoutMs} ms`, 'handshake')), options.handshakeTimeoutMs));
+      socket.write(encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceStatus.OK, maxFrameBytes: options.maxFrameBytes }));
+    });
+    const onData = (chunk: Buffer): void => {
+      received = Buffer.concat([received, chunk]);
+      const verdict = this.readServerPreface(received);
+      if (verdict === undefined) return;
+      if (verdict instanceof RpcError) return fail(verdict);
+      settled = true;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      this.becomeReady(received.subarray(verdict));
+      resolve(this);
+    };
+    socket.on('data', onData);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      fail(unavailable(`cannot connect to ${this.remote}: ${err.code ?? err.message}`));
+      this.closeReason ??= unavailable(`connection to ${this.remote} failed: ${err.code ?? err.message}`);
+    });
+    socket.on('close', () => {
+      fail(unavailable(`${this.remote} closed the connection during the handshake`));
+      this.onClose();
+    });
+  }
+
+  /** undefined: need more bytes; a number: preface bytes consumed; an RpcError: refused. */
+  private readServerPreface(bytes: Buffer): number | RpcError | undefined {
+    const seen = bytes.subarray(0, Math.min(MAGIC.length, bytes.length));
+    if (!MAGIC.subarray(0, seen.length).equals(seen)) {
+      const sample = JSON.stringify(bytes.toString('latin1', 0, 16));
+      return unavailable(`${this.remote} is not a MyRPC server (it answered ${sample})`);
+    }
+    if (bytes.length < PREFACE_BYTES) return undefined;
+    const preface = decodePreface(bytes);
+    if (preface.status !== PrefaceStatus.OK) {
+      if (bytes.length < PREFACE_BYTES + 2) return undefined;
+      const n = bytes.readUInt16BE(PREFACE_BYTES);
+      if (bytes.length < PREFACE_BYTES + 2 + n) return undefined;
+      const reason = bytes.toString('utf8', PREFACE_BYTES + 2, PREFACE_BYTES + 2 + n);
+      return new RpcError(RpcCode.FAILED_PRECONDITION, `${this.remote} refused the connection: ${reason}`, { mayHaveRun: false });
+    }
+    this.serverMaxFrameBytes = preface.maxFrameBytes;
+    return PREFACE_BYTES;
+  }
+
+  private becomeReady(rest: Buffer): void {
+    this.state = 'ready';
+    this.writer = new FrameWriter(this.socket, {
+      writeTimeoutMs: this.options.writeTimeoutMs,
+      onWriteTimeout: () => this.close(unavailable(`${this.remote} did not take our bytes for ${this.options.writeTimeoutMs} ms`, 'write')),
+    });
+    this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, this.options.maxFrameBytes);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (rest.length > 0) this.onData(rest);
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.close(unavailable(`broken stream from ${this.remote}: ${err.message}`));
+    }
+  }
+
+  private onFrame(kind: FrameKind, id: number, payload: Buffer): void {
+    switch (kind) {
+      case FrameKind.RESPONSE:
+        return this.settle(id, payload, false);
+      case FrameKind.ERROR:
+        if (id === 0) return this.onConnectionError(payload);
+        return this.settle(id, payload, true);
+      case FrameKind.PONG:
+        return this.onPong(id);
+      case FrameKind.PING:
+        return this.writer.write(FrameKind.PONG, id, undefined);
+      case FrameKind.GOAWAY:
+        return this.onGoAway(payload);
+      default:
+        return this.close(unavailable(`unexpected frame kind ${kind} from ${this.remote}`));
+    }
+  }
+
+  private settle(id: number, payload: Buffer, isError: boolean): void {
+    const call = this.pending.get(id);
+    if (!call) return; // a late answer to a call that was cancelled or timed out
+    this.pending.delete(id);
+    let value: unknown;
+    try {
+      value = this.options.codec.decode(payload);
+    } catch {
+      return call.reject(new RpcError(RpcCode.INTERNAL, `${call.what}: malformed ${isError ? 'error' : 'response'} payload from server`));
+    }
+    if (isError) call.reject(RpcError.fromWire(value));
+    else call.resolve(value);
+    if (this.state === 'draining' && this.pending.size === 0) this.close();
+  }
+
+  private onPong(id: number): void {
+    this.pings.get(id)?.done();
+  }
+
+  private onConnectionError(payload: Buffer): void {
+    let err: RpcError;
+    try {
+      err = RpcError.fromWire(this.options.codec.decode(payload));
+    } catch {
+      err = new RpcError(RpcCode.INTERNAL, 'malformed connection error from server');
+    }
+    this.closeReason ??= unavailable(`${this.remote} closed the connection: ${err.code}: ${err.message}`);
+  }
+
+  private onGoAway(payload: Buffer): void {
+    let reason = 'server going away';
+    try {
+      const decoded = this.options.codec.decode(payload) as { reason?: unknown } | undefined;
+      if (typeof decoded?.reason === 'string') reason = decoded.reason;
+    } catch {
+      // a GOAWAY without a readable reason is still a GOAWAY
+    }
+    if (this.state !== 'ready') return;
+    this.state = 'draining';
+    this.options.onGoAway(this, reason);
+    if (this.pending.size === 0) this.close();
+  }
+
+  private onClose(): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state !== 'handshake';
+    this.state = 'closed';
+    this.writer?.close();
+    const reason = this.closeReason ?? unavailable(`connection to ${this.remote} lost`);
+    const calls = [...this.pending.values()];
+    this.pending.clear();
+    for (const call of calls) {
+      const mayHaveRun = call.queuedAt < this.writer.flushes;
+      call.reject(new RpcError(reason.code, `${call.what}: ${reason.message}`, { mayHaveRun, timeout: reason.timeout, details: reason.details }));
+    }
+    for (const ping of [...this.pings.values()]) ping.done(reason);
+    if (wasOpen) this.options.onClose(this, this.closeReason?.code === RpcCode.CANCELLED ? undefined : reason);
+  }
+}
+
+function unavailable(message: string, timeout?: 'connect' | 'handshake' | 'write'): RpcError {
+  return new RpcError(RpcCode.UNAVAILABLE, message, { mayHaveRun: false, timeout });
+}
+
+function byteLength(payload: string | Uint8Array): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+}

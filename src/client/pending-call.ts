@@ -1,0 +1,75 @@
+import { RpcCode, RpcError } from '../errors/rpc-error';
+import { clampDelay, unrefTimer } from '../util/timers';
+
+/** What a pending call needs from its connection. */
+export interface PendingOwner {
+  /** The call gave up (deadline or cancel) before an answer: forget it; send CANCEL if it went out. */
+  abandon(id: number): void;
+}
+
+/**
+ * One call waiting for its answer: one promise, one map entry, at most one timer and one abort listener,
+ * all released in `settle`.
+ */
+export class PendingCall {
+  private timer: NodeJS.Timeout | undefined;
+  private settled = false;
+  private readonly onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly owner: PendingOwner,
+    readonly id: number,
+    private readonly service: string,
+    private readonly method: string,
+    /** The writer's flush count when the request was queued: the request is on the socket once flushes exceed it. */
+    readonly queuedAt: number,
+    deadline: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolveFn: (value: unknown) => void,
+    private readonly rejectFn: (err: RpcError) => void,
+  ) {
+    this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(deadline - Date.now())));
+    if (signal) {
+      this.onAbort = () => this.cancel();
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  get what(): string {
+    return `${this.service}.${this.method}`;
+  }
+
+  resolve(value: unknown): void {
+    if (this.release()) this.resolveFn(value);
+  }
+
+  reject(err: RpcError): void {
+    if (this.release()) this.rejectFn(err);
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    this.owner.abandon(this.id);
+    this.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${this.what}: deadline exceeded`, { timeout: 'call' }));
+  }
+
+  private cancel(): void {
+    this.owner.abandon(this.id);
+    this.reject(cancelledError(this.what, this.signal));
+  }
+
+  private release(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    return true;
+  }
+}
+
+export function cancelledError(what: string, signal: AbortSignal | undefined): RpcError {
+  const reason: unknown = signal?.reason;
+  const why = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
+  return new RpcError(RpcCode.CANCELLED, `${what}: cancelled by the caller${why}`, { cause: reason });
+}

@@ -1,0 +1,188 @@
+import { EventEmitter } from 'eventemitter3';
+import type { Codec } from '../codec/codec';
+import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-registry';
+import { RpcCode, RpcError } from '../errors/rpc-error';
+import type { ServiceDefinition } from '../metadata/service-definition';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
+import { clampDelay, unrefTimer } from '../util/timers';
+import type { CallOptions } from './call-options';
+import { ClientConnection } from './client-connection';
+import { cancelledError } from './pending-call';
+import { createProxy, type Invoker, type ServiceProxy } from './proxy';
+
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 5_000;
+export const DEFAULT_CLIENT_WRITE_TIMEOUT_MS = 10_000;
+
+export interface RpcClientOptions {
+  host?: string;
+  port: number;
+  /** `'json'` (default), `'msgpack'`, or a registered Codec. */
+  codec?: Codec | string;
+  /** Deadline for calls that set none, ms. Default 30 s: no call waits forever. */
+  defaultTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  /** How long the socket may refuse our bytes (backpressure) before the connection is dropped. */
+  writeTimeoutMs?: number;
+  /** Largest answer accepted, in bytes; told to the server in the preface. Default 16 MiB. */
+  maxFrameBytes?: number;
+  codecs?: CodecRegistry;
+}
+
+export interface ClientEvents {
+  connect: (remote: string) => void;
+  /** The connection closed; `err` is set when it was not closed by `close()`. */
+  disconnect: (remote: string, err: RpcError | undefined) => void;
+  /** The server is shutting down; later calls open a new connection. */
+  goaway: (remote: string, reason: string) => void;
+  /** A connection attempt failed (the calls waiting on it were rejected with the same error). */
+  error: (err: RpcError) => void;
+}
+
+/**
+ * A client for one server over one multiplexed connection, opened on first use and reopened after it drops.
+ */
+export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
+  private conn: ClientConnection | undefined;
+  private connecting: Promise<ClientConnection> | undefined;
+  private closed = false;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly codec: Codec;
+  private readonly defaultTimeoutMs: number;
+  private readonly options: RpcClientOptions;
+
+  constructor(options: RpcClientOptions) {
+    super();
+    this.options = options;
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port;
+    this.codec = (options.codecs ?? defaultCodecs).resolve(options.codec);
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  }
+
+  /** A typed proxy of a `@Service` class (the implementation or a contract class shared with the server). */
+  proxy<T>(service: abstract new (...args: never[]) => T, options?: CallOptions): ServiceProxy<T> {
+    return createProxy<T>(this, service, options);
+  }
+
+  /** Untyped call by names, for tools and dynamic callers. */
+  call(service: string, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    return this.send(service, method, args, options);
+  }
+
+  invoke(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    return this.send(def.name, method, args, options);
+  }
+
+  /** Opens the connection now rather than on the first call. */
+  async connect(): Promise<void> {
+    await this.connection();
+  }
+
+  /** Round trip of a PING frame, ms. */
+  async ping(timeoutMs = this.defaultTimeoutMs): Promise<number> {
+    return (await this.connection()).ping(timeoutMs);
+  }
+
+  /** Calls waiting for an answer. */
+  get pendingCount(): number {
+    return this.conn?.pendingCount ?? 0;
+  }
+
+  /** Closes the connection; pending calls reject with `CANCELLED`, later calls with `UNAVAILABLE`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const conn = this.conn ?? (await this.connecting?.catch(() => undefined));
+    conn?.close();
+    this.conn = undefined;
+  }
+
+  private send(service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal));
+    const conn = this.conn;
+    if (conn?.isReady) return conn.request(service, method, args, deadline, signal, options?.metadata);
+    return this.waitForConnection(`${service}.${method}`, deadline, signal).then((c) =>
+      c.request(service, method, args, deadline, signal, options?.metadata),
+    );
+  }
+
+  /** The connection, bounded by the call's own deadline and signal while it is being opened. */
+  private waitForConnection(what: string, deadline: number, signal: AbortSignal | undefined): Promise<ClientConnection> {
+    return new Promise((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        finish();
+        reject(cancelledError(what, signal));
+      };
+      const timer = unrefTimer(setTimeout(() => {
+        finish();
+        reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded while connecting`, { timeout: 'call', mayHaveRun: false }));
+      }, clampDelay(deadline - Date.now())));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.connection().then(
+        (c) => {
+          finish();
+          resolve(c);
+        },
+        (err: RpcError) => {
+          finish();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private connection(): Promise<ClientConnection> {
+    if (this.closed) return Promise.reject(new RpcError(RpcCode.UNAVAILABLE, 'client is closed', { mayHaveRun: false }));
+    if (this.conn?.isReady) return Promise.resolve(this.conn);
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<ClientConnection> {
+    const o = this.options;
+    try {
+      const conn = await ClientConnection.open({
+        host: this.host,
+        port: this.port,
+        codec: this.codec,
+        maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
+        writeTimeoutMs: o.writeTimeoutMs ?? DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
+        onGoAway: (c, reason) => this.onGoAway(c, reason),
+        onClose: (c, err) => this.onConnectionClose(c, err),
+      });
+      if (this.closed) {
+        conn.close();
+        throw new RpcError(RpcCode.UNAVAILABLE, 'client is closed', { mayHaveRun: false });
+      }
+      this.conn = conn;
+      this.emit('connect', conn.remote);
+      return conn;
+    } catch (err) {
+      if (this.listenerCount('error') > 0) this.emit('error', err as RpcError);
+      throw err;
+    }
+  }
+
+  private onGoAway(conn: ClientConnection, reason: string): void {
+    if (this.conn === conn) this.conn = undefined;
+    this.emit('goaway', conn.remote, reason);
+  }
+
+  private onConnectionClose(conn: ClientConnection, err: RpcError | undefined): void {
+    if (this.conn === conn) this.conn = undefined;
+    this.emit('disconnect', conn.remote, err);
+  }
+}

@@ -1,0 +1,112 @@
+import { FRAME_HEADER_BYTES, isKnownKind, type FrameKind } from './frame';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Why the byte stream can no longer be trusted; the connection must close. */
+export class FrameError extends Error {
+  constructor(
+    readonly reason: 'FRAME_TOO_LARGE' | 'UNKNOWN_KIND',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FrameError';
+  }
+}
+
+export interface FrameSink {
+  /** Called once per whole frame. `payload` may be a view into a received chunk: decode it before returning. */
+  onFrame(kind: FrameKind, id: number, payload: Buffer): void;
+}
+
+/**
+ * A state machine over a list of received chunks (after ws's Receiver). `consume(n)` slices without copying
+ * when the bytes lie in one chunk. A frame over the limit is refused from its header, before its payload
+ * is buffered.
+ */
+export class FrameReader {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private state: 'header' | 'payload' | 'failed' = 'header';
+  private kind: FrameKind = 1;
+  private id = 0;
+  private payloadBytes = 0;
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly maxFrameBytes: number,
+  ) {}
+
+  /** Bytes received but not yet part of a whole frame (0 means the stream ended on a frame boundary). */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /** Feeds bytes; throws {@link FrameError} when the stream is broken (and refuses all later input). */
+  push(chunk: Buffer): void {
+    if (this.state === 'failed') return;
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.step());
+  }
+
+  private step(): boolean {
+    if (this.state === 'header') {
+      if (this.buffered < FRAME_HEADER_BYTES) return false;
+      this.readHeader(this.consume(FRAME_HEADER_BYTES));
+      return true;
+    }
+    if (this.state === 'payload' && this.buffered >= this.payloadBytes) {
+      const payload = this.consume(this.payloadBytes);
+      this.state = 'header';
+      this.sink.onFrame(this.kind, this.id, payload);
+      return true;
+    }
+    return false;
+  }
+
+  private readHeader(header: Buffer): void {
+    const length = header.readUInt32BE(0);
+    const kind = header[4];
+    if (!isKnownKind(kind)) return this.fail('UNKNOWN_KIND', `unknown frame kind ${kind}`);
+    if (length > this.maxFrameBytes) {
+      return this.fail('FRAME_TOO_LARGE', `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
+    }
+    this.kind = kind;
+    this.id = header.readUInt32BE(5);
+    this.payloadBytes = length;
+    this.state = 'payload';
+  }
+
+  private fail(reason: FrameError['reason'], message: string): never {
+    this.state = 'failed';
+    this.chunks.length = 0;
+    this.buffered = 0;
+    throw new FrameError(reason, message);
+  }
+
+  private consume(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (n === first.length) {
+      this.chunks.shift();
+      return first;
+    }
+    if (n < first.length) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = this.chunks[0];
+      const take = Math.min(chunk.length, n - offset);
+      chunk.copy(out, offset, 0, take);
+      offset += take;
+      if (take === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(take);
+    }
+    return out;
+  }
+}

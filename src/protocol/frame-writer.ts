@@ -1,0 +1,125 @@
+import type { Socket } from 'node:net';
+import { FRAME_HEADER_BYTES, type FrameKind } from './frame';
+import { unrefTimer } from '../util/timers';
+
+const SLAB_BYTES = 64 * 1024;
+
+export interface FrameWriterOptions {
+  /** Flush at once when this many frames are waiting (default 16). */
+  maxBatchFrames?: number;
+  /** Flush at once when this many bytes are waiting (default 64 KiB). */
+  maxBatchBytes?: number;
+  /** How long the socket may refuse bytes (backpressure) before `onWriteTimeout` is called. */
+  writeTimeoutMs: number;
+  onWriteTimeout: () => void;
+}
+
+/**
+ * Coalesces the frames written during one event-loop turn into one `socket.write`, bounded by frame count
+ * and bytes. Frames are encoded straight into a shared slab (a string payload is written as UTF-8 without an
+ * intermediate Buffer), and each flush hands the socket a view of the slab.
+ */
+export class FrameWriter {
+  private slab = Buffer.allocUnsafe(SLAB_BYTES);
+  private start = 0;
+  private used = 0;
+  private frames = 0;
+  private scheduled: NodeJS.Immediate | undefined;
+  private writeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Counts flushes; a frame written while this was `n` is on the socket once it is greater than `n`. */
+  flushes = 0;
+  private readonly maxBatchFrames: number;
+  private readonly maxBatchBytes: number;
+  private readonly flushNow = (): void => this.flush();
+  private readonly onDrain = (): void => this.clearWriteTimer();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: FrameWriterOptions,
+  ) {
+    this.maxBatchFrames = options.maxBatchFrames ?? 16;
+    this.maxBatchBytes = options.maxBatchBytes ?? SLAB_BYTES;
+    socket.on('drain', this.onDrain);
+  }
+
+  /** Queues one frame. A string payload is written as UTF-8; `undefined` means an empty payload. */
+  write(kind: FrameKind, id: number, payload: string | Uint8Array | undefined): void {
+    if (this.closed) return;
+    const maxBytes = payload === undefined ? 0 : typeof payload === 'string' ? payload.length * 3 : payload.length;
+    const need = FRAME_HEADER_BYTES + maxBytes;
+    if (need > SLAB_BYTES / 2) return this.writeLarge(kind, id, payload);
+    if (this.slab.length - this.used < need) this.newSlab();
+    const at = this.used;
+    const bytes = payload === undefined ? 0 : typeof payload === 'string'
+      ? this.slab.write(payload, at + FRAME_HEADER_BYTES, 'utf8')
+      : (this.slab.set(payload, at + FRAME_HEADER_BYTES), payload.length);
+    writeHeader(this.slab, at, bytes, kind, id);
+    this.used = at + FRAME_HEADER_BYTES + bytes;
+    this.frames++;
+    if (this.frames >= this.maxBatchFrames || this.used - this.start >= this.maxBatchBytes) this.flush();
+    else if (this.scheduled === undefined) this.scheduled = setImmediate(this.flushNow);
+  }
+
+  /** Writes everything queued, in one `socket.write`. */
+  flush(): void {
+    if (this.scheduled !== undefined) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    if (this.used === this.start || this.closed) return;
+    const batch = this.slab.subarray(this.start, this.used);
+    this.start = this.used;
+    this.frames = 0;
+    this.flushes++;
+    this.push(batch);
+  }
+
+  /** Drops anything queued and releases timers; later writes are ignored. */
+  close(): void {
+    this.closed = true;
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    this.clearWriteTimer();
+    this.socket.off('drain', this.onDrain);
+  }
+
+  private writeLarge(kind: FrameKind, id: number, payload: string | Uint8Array | undefined): void {
+    this.flush();
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload ?? Buffer.alloc(0);
+    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
+    writeHeader(frame, 0, body.length, kind, id);
+    frame.set(body, FRAME_HEADER_BYTES);
+    this.flushes++;
+    this.push(frame);
+  }
+
+  private newSlab(): void {
+    this.flush();
+    this.slab = Buffer.allocUnsafe(SLAB_BYTES);
+    this.start = this.used = 0;
+  }
+
+  private push(bytes: Buffer): void {
+    if (!this.socket.write(bytes) && this.writeTimer === undefined && !this.socket.destroyed) {
+      this.writeTimer = unrefTimer(setTimeout(this.options.onWriteTimeout, this.options.writeTimeoutMs));
+    }
+  }
+
+  private clearWriteTimer(): void {
+    if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+  }
+}
+
+export function writeHeader(buf: Buffer, at: number, payloadBytes: number, kind: FrameKind, id: number): void {
+  buf.writeUInt32BE(payloadBytes, at);
+  buf[at + 4] = kind;
+  buf.writeUInt32BE(id, at + 5);
+}
+
+/** Whether a payload is over `limit` bytes once encoded; counts UTF-8 bytes only when it could matter. */
+export function payloadExceeds(payload: string | Uint8Array, limit: number): boolean {
+  if (typeof payload !== 'string') return payload.length > limit;
+  return payload.length * 3 > limit && Buffer.byteLength(payload, 'utf8') > limit;
+}

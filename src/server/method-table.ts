@@ -1,0 +1,59 @@
+import type { ValidatorOptions } from 'class-validator';
+import { RpcCode, RpcError } from '../errors/rpc-error';
+import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
+import { scanService, ServiceDefinitionError } from '../metadata/service-scanner';
+import { buildArgumentChecker, type ArgumentChecker } from './argument-checker';
+
+/** One callable method of a registered service instance. */
+export interface MethodEntry {
+  readonly def: MethodDefinition;
+  readonly instance: object;
+  readonly handler: (...args: unknown[]) => unknown;
+  readonly checkArgs: ArgumentChecker;
+}
+
+/**
+ * The in-process table of callable methods (not to be confused with the service registry, where servers
+ * announce their addresses). Two-level maps, so a lookup builds no string.
+ */
+export class MethodTable {
+  private readonly services = new Map<string, Map<string, MethodEntry>>();
+  private readonly definitions = new Map<string, ServiceDefinition>();
+
+  constructor(private readonly validatorOptions?: ValidatorOptions) {}
+
+  /** Scans the instance's class and adds its methods. Throws `ServiceDefinitionError` on a definition mistake. */
+  register(instance: object): ServiceDefinition {
+    if (typeof instance !== 'object' || instance === null) {
+      throw new ServiceDefinitionError(`register() takes an instance of a @Service class, got ${String(instance)}`);
+    }
+    const def = scanService(instance.constructor);
+    const existing = this.definitions.get(def.name);
+    if (existing) {
+      throw new ServiceDefinitionError(
+        `duplicate service name '${def.name}': ${def.target.name} and ${existing.target.name} both register it`,
+      );
+    }
+    const methods = new Map<string, MethodEntry>();
+    for (const m of def.methods.values()) {
+      const handler = (instance as Record<string, unknown>)[m.name] as (...args: unknown[]) => unknown;
+      methods.set(m.name, { def: m, instance, handler, checkArgs: buildArgumentChecker(m, this.validatorOptions) });
+    }
+    this.services.set(def.name, methods);
+    this.definitions.set(def.name, def);
+    return def;
+  }
+
+  /** Throws `UNIMPLEMENTED` naming what is missing. */
+  lookup(service: string, method: string): MethodEntry {
+    const methods = this.services.get(service);
+    if (!methods) throw new RpcError(RpcCode.UNIMPLEMENTED, `unknown service '${service}'`);
+    const entry = methods.get(method);
+    if (!entry) throw new RpcError(RpcCode.UNIMPLEMENTED, `unknown method '${method}' of service '${service}'`);
+    return entry;
+  }
+
+  serviceDefinitions(): ServiceDefinition[] {
+    return [...this.definitions.values()];
+  }
+}

@@ -1,0 +1,158 @@
+import { instanceToPlain } from 'class-transformer';
+import { RpcCode, RpcError, toRpcError, type TimeoutKind } from '../errors/rpc-error';
+import type { RequestMessage } from '../protocol/request';
+import { clampDelay, unrefTimer } from '../util/timers';
+import { ServerCallContext } from './call-context';
+import type { MethodEntry } from './method-table';
+
+/** What a call needs from its connection. */
+export interface CallOwner {
+  readonly peer: string;
+  sendResult(id: number, result: unknown): void;
+  sendError(id: number, err: RpcError): void;
+  /** The call is over (answered, cancelled or expired): forget it. */
+  release(id: number): void;
+  /** A handler failed with something other than an RpcError: worth logging, never sent. */
+  onHandlerError(err: unknown, call: ServerCall): void;
+}
+
+/**
+ * One request being served: check arguments, run the handler, answer once. At most one timer (armed only
+ * when the handler goes asynchronous), released whichever way the call ends.
+ */
+export class ServerCall {
+  private timer: NodeJS.Timeout | undefined;
+  private finished = false;
+  private readonly ctx: ServerCallContext | undefined;
+  private readonly expireAt: number;
+  private readonly timeoutKind: TimeoutKind;
+  private readonly onTimeout = (): void => this.expire();
+
+  constructor(
+    private readonly owner: CallOwner,
+    readonly id: number,
+    private readonly entry: MethodEntry,
+    request: RequestMessage,
+    now: number,
+    handleTimeoutMs: number,
+  ) {
+    const methodLimit = Math.min(entry.def.options.timeoutMs ?? Infinity, handleTimeoutMs);
+    this.timeoutKind = request.timeoutMs <= methodLimit ? 'call' : 'handle';
+    this.expireAt = now + Math.min(request.timeoutMs, methodLimit);
+    const deadline = now + request.timeoutMs;
+    if (entry.def.contextIndex >= 0) {
+      this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer);
+    }
+  }
+
+  get service(): string {
+    return this.entry.def.service;
+  }
+
+  get method(): string {
+    return this.entry.def.name;
+  }
+
+  start(args: unknown[]): void {
+    if (this.expireAt <= Date.now()) return this.expire();
+    let checked: unknown[] | Promise<unknown[]>;
+    try {
+      checked = this.entry.checkArgs(args);
+    } catch (err) {
+      return this.fail(err);
+    }
+    if (checked instanceof Promise) {
+      this.armTimer();
+      checked.then((a) => this.run(a), (e: unknown) => this.fail(e));
+    } else {
+      this.run(checked);
+    }
+  }
+
+  private run(args: unknown[]): void {
+    if (this.finished) return;
+    let result: unknown;
+    try {
+      result = this.invoke(args);
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.settle(result);
+  }
+
+  /** The client cancelled or went away: abort the handler, answer nothing. */
+  cancel(reason: string): void {
+    if (this.finished) return;
+    this.end();
+    this.ctx?.abort(new RpcError(RpcCode.CANCELLED, reason));
+  }
+
+  /** Shutdown's grace period is over: abort the handler and tell the client. */
+  abortForShutdown(): void {
+    if (this.finished) return;
+    const err = new RpcError(RpcCode.UNAVAILABLE, 'server shut down before the call finished');
+    this.end();
+    this.ctx?.abort(err);
+    this.owner.sendError(this.id, err);
+  }
+
+  private invoke(args: unknown[]): unknown {
+    const { handler, instance, def } = this.entry;
+    if (def.contextIndex >= 0) args.push(this.ctx);
+    return handler.apply(instance, args);
+  }
+
+  private settle(result: unknown): void {
+    if (result instanceof Promise) {
+      this.armTimer();
+      result.then((value) => this.succeed(value), (err: unknown) => this.fail(err));
+    } else {
+      this.succeed(result);
+    }
+  }
+
+  private succeed(value: unknown): void {
+    if (this.finished) return;
+    this.end();
+    this.owner.sendResult(this.id, toPlain(value));
+  }
+
+  private fail(err: unknown): void {
+    if (this.finished) return;
+    this.end();
+    if (!RpcError.is(err)) this.owner.onHandlerError(err, this);
+    this.owner.sendError(this.id, toRpcError(err));
+  }
+
+  private expire(): void {
+    if (this.finished) return;
+    const what = `${this.entry.def.service}.${this.entry.def.name}`;
+    const err = this.timeoutKind === 'call'
+      ? new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} did not finish before the call's deadline`, { timeout: 'call' })
+      : new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} exceeded the server's handle timeout`, { timeout: 'handle' });
+    this.end();
+    this.ctx?.abort(err);
+    this.owner.sendError(this.id, err);
+  }
+
+  private armTimer(): void {
+    if (this.timer === undefined && !this.finished) {
+      this.timer = unrefTimer(setTimeout(this.onTimeout, clampDelay(this.expireAt - Date.now())));
+    }
+  }
+
+  private end(): void {
+    this.finished = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.owner.release(this.id);
+  }
+}
+
+/** Class instances go out as plain data, honouring class-transformer's @Exclude/@Expose. */
+function toPlain(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Object.prototype || proto === null || Array.isArray(value) || value instanceof Date) return value;
+  return instanceToPlain(value);
+}

@@ -1,0 +1,250 @@
+import type { Socket } from 'node:net';
+import type { Codec } from '../codec/codec';
+import type { CodecRegistry } from '../codec/codec-registry';
+import { RpcCode, RpcError } from '../errors/rpc-error';
+import { encodePreface, FrameKind, MAGIC, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus, type Preface } from '../protocol/frame';
+import { FrameError, FrameReader } from '../protocol/frame-reader';
+import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
+import { parseRequest } from '../protocol/request';
+import { unrefTimer } from '../util/timers';
+import type { MethodTable } from './method-table';
+import { ServerCall, type CallOwner } from './server-call';
+
+export interface ServerConnectionSettings {
+  readonly table: MethodTable;
+  readonly codecs: CodecRegistry;
+  readonly maxFrameBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly handleTimeoutMs: number;
+  readonly writeTimeoutMs: number;
+  /** A peer broke the protocol (bad preface, broken frame, truncated stream). */
+  onClientError(err: RpcError, peer: string): void;
+  onHandlerError(err: unknown, service: string, method: string): void;
+  onClosed(conn: ServerConnection): void;
+  /** Called when the last in-flight call of a draining connection ends. */
+  onIdle(conn: ServerConnection): void;
+}
+
+const HTTP_ANSWER =
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n' +
+  'This port speaks the MyRPC binary protocol over TCP, not HTTP. See docs/PROTOCOL.md.\n';
+
+/** One accepted socket: preface, then frames; keeps the calls in flight on it. */
+export class ServerConnection implements CallOwner {
+  readonly peer: string;
+  private state: 'preface' | 'open' | 'closed' = 'preface';
+  private prefaceBytes: Buffer = Buffer.alloc(0);
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private codec!: Codec;
+  private peerMaxFrameBytes = 0;
+  private reader: FrameReader | undefined;
+  private writer: FrameWriter | undefined;
+  private readonly calls = new Map<number, ServerCall>();
+  private draining = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly settings: ServerConnectionSettings,
+  ) {
+    this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => undefined); // 'close' follows; the calls are aborted there
+    socket.on('close', () => this.onClose());
+    this.handshakeTimer = unrefTimer(
+      setTimeout(() => this.dropPeer(`no preface within ${settings.handshakeTimeoutMs} ms (handshake timeout)`), settings.handshakeTimeoutMs),
+    );
+  }
+
+  get inFlight(): number {
+    return this.calls.size;
+  }
+
+  /** Tells the client to start no new calls here; closes at once when nothing is in flight. */
+  goAway(reason: string): void {
+    if (this.draining) return;
+    this.draining = true;
+    if (this.state !== 'open') return this.destroy();
+    this.writer?.write(FrameKind.GOAWAY, 0, this.codec.encode({ reason }));
+    this.writer?.flush();
+    if (this.calls.size === 0) this.end();
+  }
+
+  /** Shutdown's grace period is over: abort every call, tell each client, close. */
+  abortAll(): void {
+    for (const call of [...this.calls.values()]) call.abortForShutdown();
+    this.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  sendResult(id: number, result: unknown): void {
+    let payload: string | Uint8Array;
+    try {
+      payload = this.codec.encode(result);
+    } catch {
+      return this.sendError(id, new RpcError(RpcCode.INTERNAL, 'the result could not be encoded'));
+    }
+    if (payloadExceeds(payload, this.peerMaxFrameBytes)) {
+      return this.sendError(id, new RpcError(RpcCode.RESOURCE_EXHAUSTED, `the result exceeds the client's frame limit of ${this.peerMaxFrameBytes} bytes`));
+    }
+    this.writer?.write(FrameKind.RESPONSE, id, payload);
+  }
+
+  sendError(id: number, err: RpcError): void {
+    this.writer?.write(FrameKind.ERROR, id, this.codec.encode(err.toWire()));
+  }
+
+  release(id: number): void {
+    this.calls.delete(id);
+    if (this.draining && this.calls.size === 0) this.settings.onIdle(this);
+  }
+
+  onHandlerError(err: unknown, call: ServerCall): void {
+    this.settings.onHandlerError(err, call.service, call.method);
+  }
+
+  /** Flushes what is queued and half-closes; the client closes its side in answer. */
+  end(): void {
+    this.writer?.flush();
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'open') return this.pushFrames(chunk);
+    if (this.state === 'preface') this.onPrefaceData(chunk);
+  }
+
+  private pushFrames(chunk: Buffer): void {
+    try {
+      this.reader?.push(chunk);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      const code = err.reason === 'FRAME_TOO_LARGE' ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.INVALID_ARGUMENT;
+      this.failConnection(new RpcError(code, err.message));
+    }
+  }
+
+  private onPrefaceData(chunk: Buffer): void {
+    this.prefaceBytes = this.prefaceBytes.length === 0 ? chunk : Buffer.concat([this.prefaceBytes, chunk]);
+    const seen = this.prefaceBytes.subarray(0, Math.min(MAGIC.length, this.prefaceBytes.length));
+    if (!MAGIC.subarray(0, seen.length).equals(seen)) {
+      // An HTTP method can arrive a letter at a time: wait for a space before telling HTTP from garbage.
+      const text = this.prefaceBytes.toString('latin1', 0, 8);
+      if (this.prefaceBytes.length < 8 && /^[A-Z]+$/.test(text)) return;
+      return this.rejectMagic(text);
+    }
+    if (this.prefaceBytes.length < PREFACE_BYTES) return;
+    clearTimeout(this.handshakeTimer);
+    const rest = this.prefaceBytes.subarray(PREFACE_BYTES);
+    const preface = this.prefaceBytes.subarray(0, PREFACE_BYTES);
+    this.prefaceBytes = Buffer.alloc(0);
+    if (this.acceptPreface(preface) && rest.length > 0) this.pushFrames(rest);
+  }
+
+  private acceptPreface(bytes: Buffer): boolean {
+    const version = bytes[5];
+    const codec = this.settings.codecs.byIdOf(bytes[6]);
+    const reply: Preface = { version: PROTOCOL_VERSION, codec: bytes[6], status: PrefaceStatus.OK, maxFrameBytes: this.settings.maxFrameBytes };
+    if (version !== PROTOCOL_VERSION) {
+      return this.refusePreface({ ...reply, status: PrefaceStatus.UNSUPPORTED_VERSION }, `unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`);
+    }
+    if (!codec) return this.refusePreface({ ...reply, status: PrefaceStatus.UNSUPPORTED_CODEC }, `unsupported codec id ${bytes[6]}`);
+    this.codec = codec;
+    this.peerMaxFrameBytes = bytes.readUInt32BE(8);
+    this.state = 'open';
+    this.socket.write(encodePreface(reply));
+    const settings = this.settings;
+    this.writer = new FrameWriter(this.socket, {
+      writeTimeoutMs: settings.writeTimeoutMs,
+      onWriteTimeout: () => this.dropPeer(`the client did not read for ${settings.writeTimeoutMs} ms (write timeout)`),
+    });
+    this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, settings.maxFrameBytes);
+    return true;
+  }
+
+  private refusePreface(reply: Preface, reason: string): false {
+    this.state = 'closed';
+    this.settings.onClientError(new RpcError(RpcCode.FAILED_PRECONDITION, reason), this.peer);
+    this.socket.end(encodePreface(reply, reason));
+    return false;
+  }
+
+  private rejectMagic(firstBytes: string): void {
+    clearTimeout(this.handshakeTimer);
+    this.state = 'closed';
+    if (/^(GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH|CONNECT|TRACE) /.test(firstBytes)) {
+      this.settings.onClientError(new RpcError(RpcCode.INVALID_ARGUMENT, 'plain HTTP request on the MyRPC port'), this.peer);
+      this.socket.end(HTTP_ANSWER);
+      return;
+    }
+    const reason = 'bad magic: this is a MyRPC server and the peer did not send the MyRPC preface';
+    this.settings.onClientError(new RpcError(RpcCode.INVALID_ARGUMENT, reason), this.peer);
+    const reply: Preface = { version: PROTOCOL_VERSION, codec: 0, status: PrefaceStatus.BAD_MAGIC, maxFrameBytes: this.settings.maxFrameBytes };
+    this.socket.end(encodePreface(reply, reason));
+  }
+
+  private onFrame(kind: FrameKind, id: number, payload: Buffer): void {
+    switch (kind) {
+      case FrameKind.REQUEST:
+        return this.onRequest(id, payload);
+      case FrameKind.CANCEL:
+        return this.calls.get(id)?.cancel('cancelled by the client');
+      case FrameKind.PING:
+        return this.writer?.write(FrameKind.PONG, id, undefined);
+      case FrameKind.PONG:
+      case FrameKind.ERROR:
+        return;
+      default:
+        return this.failConnection(new RpcError(RpcCode.INVALID_ARGUMENT, `unexpected frame kind ${kind} from a client`));
+    }
+  }
+
+  private onRequest(id: number, payload: Buffer): void {
+    if (this.calls.has(id)) return this.sendError(id, new RpcError(RpcCode.INVALID_ARGUMENT, `request id ${id} is already in flight`));
+    let request;
+    try {
+      request = parseRequest(this.codec.decode(payload));
+    } catch (err) {
+      const e = RpcError.is(err) ? err : new RpcError(RpcCode.INVALID_ARGUMENT, `malformed request payload: ${(err as Error).message}`);
+      return this.sendError(id, e);
+    }
+    if (this.draining) return this.sendError(id, new RpcError(RpcCode.UNAVAILABLE, 'server is shutting down', { mayHaveRun: false }));
+    let entry;
+    try {
+      entry = this.settings.table.lookup(request.service, request.method);
+    } catch (err) {
+      return this.sendError(id, err as RpcError);
+    }
+    const call = new ServerCall(this, id, entry, request, Date.now(), this.settings.handleTimeoutMs);
+    this.calls.set(id, call);
+    call.start(request.args);
+  }
+
+  /** The stream can no longer be trusted: say why on id 0, then close. */
+  private failConnection(err: RpcError): void {
+    this.settings.onClientError(err, this.peer);
+    this.sendError(0, err);
+    this.state = 'closed';
+    this.end();
+  }
+
+  private dropPeer(reason: string): void {
+    this.settings.onClientError(new RpcError(RpcCode.UNAVAILABLE, reason), this.peer);
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    clearTimeout(this.handshakeTimer);
+    const unfinished = this.reader?.pendingBytes ?? 0;
+    if (this.state === 'open' && unfinished > 0) {
+      this.settings.onClientError(new RpcError(RpcCode.UNAVAILABLE, `connection closed in the middle of a frame (${unfinished} bytes unread)`), this.peer);
+    }
+    this.state = 'closed';
+    this.writer?.close();
+    for (const call of [...this.calls.values()]) call.cancel('client disconnected');
+    this.settings.onClosed(this);
+  }
+}

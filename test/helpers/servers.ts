@@ -1,0 +1,76 @@
+import { connect, type Socket } from 'node:net';
+import { RpcClient, RpcServer, type RpcClientOptions, type RpcServerOptions } from '../../src/index';
+
+export interface Started {
+  server: RpcServer;
+  port: number;
+  client(options?: Partial<RpcClientOptions>): RpcClient;
+  /** Closes every client made by `client()` and the server. */
+  stop(): Promise<void>;
+}
+
+/** A real server on 127.0.0.1, port 0, with the given service instances. */
+export async function startServer(services: object[], options: RpcServerOptions = {}): Promise<Started> {
+  const server = new RpcServer(options);
+  for (const s of services) server.register(s);
+  const { port } = await server.listen(0, '127.0.0.1');
+  const clients: RpcClient[] = [];
+  return {
+    server,
+    port,
+    client(opts = {}) {
+      const c = new RpcClient({ port, host: '127.0.0.1', ...opts });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.close({ graceMs: 100 });
+    },
+  };
+}
+
+/** A raw TCP socket to the server, collecting everything it receives. */
+export interface RawPeer {
+  socket: Socket;
+  received(): Buffer;
+  /** Resolves when the server has closed the connection, with everything received. */
+  closed: Promise<Buffer>;
+  /** Resolves once at least `n` bytes have arrived (or the socket closed). */
+  waitFor(n: number, timeoutMs?: number): Promise<Buffer>;
+}
+
+export function rawConnect(port: number): Promise<RawPeer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let waiters: (() => void)[] = [];
+    const wake = (): void => {
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    };
+    const closed = new Promise<Buffer>((res) => socket.on('close', () => { wake(); res(Buffer.concat(chunks)); }));
+    socket.on('data', (c: Buffer) => { chunks.push(c); wake(); });
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({
+      socket,
+      received: () => Buffer.concat(chunks),
+      closed,
+      waitFor(n, timeoutMs = 5000) {
+        return new Promise((res, rej) => {
+          const until = Date.now() + timeoutMs;
+          const check = (): void => {
+            const all = Buffer.concat(chunks);
+            if (all.length >= n || socket.destroyed) return res(all);
+            if (Date.now() > until) return rej(new Error(`timed out waiting for ${n} bytes (have ${all.length})`));
+            waiters.push(check);
+            setTimeout(check, 50).unref();
+          };
+          check();
+        });
+      },
+    }));
+    socket.once('error', reject);
+  });
+}
