@@ -24,6 +24,7 @@ export type { CallContext } from './server/call-context';
 
 export { RpcClient, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './client/rpc-client';
 export type { RpcClientOptions, ClientEvents } from './client/rpc-client';
+export type { CreateConnection } from './client/client-connection';
 export type { CallOptions } from './client/call-options';
 export { withOptions } from './client/proxy';
 export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';

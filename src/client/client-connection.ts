@@ -1,4 +1,7 @@
 import { connect, type Socket } from 'node:net';
+
+/** Opens the socket; the default is `net.connect`. Plug in TLS, a Unix socket, or a test double here. */
+export type CreateConnection = (options: { host: string; port: number }) => Socket;
 import type { Codec } from '../codec/codec';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import { decodePreface, encodePreface, FrameKind, MAGIC, MAX_REQUEST_ID, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus } from '../protocol/frame';
@@ -16,6 +19,7 @@ export interface ClientConnectionOptions {
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
   writeTimeoutMs: number;
+  createConnection?: CreateConnection;
   /** The server sent GOAWAY: open a new connection for new calls. */
   onGoAway(conn: ClientConnection, reason: string): void;
   /** The connection is gone; `err` says why when it was not closed on purpose. */
@@ -41,7 +45,9 @@ export class ClientConnection implements PendingOwner {
   /** Connects and handshakes; rejects with `UNAVAILABLE` (`timeout: 'connect' | 'handshake'` when timed out). */
   static open(options: ClientConnectionOptions): Promise<ClientConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: options.host, port: options.port, noDelay: true });
+      const target = { host: options.host, port: options.port };
+      const socket = options.createConnection ? options.createConnection(target) : connect({ ...target, noDelay: true });
+      socket.setNoDelay(true);
       const conn = new ClientConnection(socket, options);
       conn.handshake(resolve, reject);
     });

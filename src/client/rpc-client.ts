@@ -6,7 +6,7 @@ import type { ServiceDefinition } from '../metadata/service-definition';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import { clampDelay, unrefTimer } from '../util/timers';
 import type { CallOptions } from './call-options';
-import { ClientConnection } from './client-connection';
+import { ClientConnection, type CreateConnection } from './client-connection';
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 
@@ -29,6 +29,8 @@ export interface RpcClientOptions {
   /** Largest answer accepted, in bytes; told to the server in the preface. Default 16 MiB. */
   maxFrameBytes?: number;
   codecs?: CodecRegistry;
+  /** Opens the socket (default `net.connect`): for TLS, Unix sockets, or tests. */
+  createConnection?: CreateConnection;
 }
 
 export interface ClientEvents {
@@ -160,6 +162,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
         writeTimeoutMs: o.writeTimeoutMs ?? DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
+        createConnection: o.createConnection,
         onGoAway: (c, reason) => this.onGoAway(c, reason),
         onClose: (c, err) => this.onConnectionClose(c, err),
       });
