@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-export { RpcError, RpcCode, toRpcError } from './errors/rpc-error';
+export { RpcError, RpcCode, toRpcError, unimplemented } from './errors/rpc-error';
 export type { RpcErrorDetail, RpcErrorOptions, TimeoutKind, WireError } from './errors/rpc-error';
 
 export { Service } from './decorators/service';

@@ -114,3 +114,11 @@ export function toRpcError(err: unknown): RpcError {
   if (RpcError.is(err)) return err;
   return new RpcError(RpcCode.INTERNAL, 'internal error', { cause: err });
 }
+
+/**
+ * Body for the methods of a contract class (a `@Service` class shared by client and server, whose server
+ * implementation extends it and overrides every method). Reaching it means the override is missing.
+ */
+export function unimplemented(): never {
+  throw new RpcError(RpcCode.UNIMPLEMENTED, 'this method is declared by the contract but not implemented by the server');
+}
