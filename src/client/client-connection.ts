@@ -9,7 +9,7 @@ import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, unrefTimer } from '../util/timers';
-import { PendingCall, type PendingOwner } from './pending-call';
+import { cancelledError, PendingCall, type PendingOwner } from './pending-call';
 
 export interface ClientConnectionOptions {
   host: string;
@@ -67,6 +67,8 @@ export class ClientConnection implements PendingOwner {
 
   /** Sends one request. The caller has checked `isReady`. */
   request(service: string, method: string, args: unknown[], deadline: number, signal?: AbortSignal, metadata?: Record<string, string>): Promise<unknown> {
+    // The signal may have aborted while the connection was being opened, after the caller last looked.
+    if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal));
     const timeoutMs = deadline - Date.now();
     if (timeoutMs <= 0) {
       return Promise.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${service}.${method}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false }));

@@ -94,12 +94,20 @@ export class ServerConnection implements CallOwner {
   }
 
   sendError(id: number, err: RpcError): void {
-    this.writer?.write(FrameKind.ERROR, id, this.codec.encode(err.toWire()));
+    let payload: string | Uint8Array;
+    try {
+      payload = this.codec.encode(err.toWire());
+    } catch {
+      // details a handler filled with something the codec cannot carry (a BigInt, a cycle) must not crash the server
+      payload = this.codec.encode({ code: err.code, message: err.message });
+    }
+    this.writer?.write(FrameKind.ERROR, id, payload);
   }
 
   release(id: number): void {
     this.calls.delete(id);
-    if (this.draining && this.calls.size === 0) this.settings.onIdle(this);
+    // The call writes its answer right after release(): end the connection only once that answer is queued.
+    if (this.draining && this.calls.size === 0) queueMicrotask(() => this.settings.onIdle(this));
   }
 
   onHandlerError(err: unknown, call: ServerCall): void {

@@ -1,0 +1,54 @@
+/** What is measured: systems, workloads, in-flight levels, and the payloads (same bytes for every system). */
+
+export type SystemName = 'raw' | 'myrpc-json' | 'myrpc-msgpack' | 'grpc';
+export const SYSTEMS: readonly SystemName[] = ['raw', 'myrpc-json', 'myrpc-msgpack', 'grpc'];
+export const BASELINE: SystemName = 'raw';
+
+export type WorkloadName = 'add' | 'echo-1k' | 'echo-64k';
+export const WORKLOADS: readonly { name: WorkloadName; label: string }[] = [
+  { name: 'add', label: 'add(a, b)' },
+  { name: 'echo-1k', label: 'echo 1 KiB' },
+  { name: 'echo-64k', label: 'echo 64 KiB' },
+];
+export const IN_FLIGHT_LEVELS: readonly number[] = [1, 64, 256];
+
+/** A flat one-byte string of printable ASCII: byte length = character length, no JSON escaping. */
+function asciiString(bytes: number): string {
+  return Buffer.alloc(bytes, 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ').toString('latin1');
+}
+
+export const PAYLOADS = {
+  'echo-1k': asciiString(1024),
+  'echo-64k': asciiString(64 * 1024),
+} as const;
+
+export const ADD_ARGS: readonly [number, number] = [1234, 5678];
+
+/** Every system's client offers these two calls. */
+export interface BenchClient {
+  add(a: number, b: number): Promise<number>;
+  echo(s: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The call a workload repeats. */
+export function callFor(client: BenchClient, workload: WorkloadName): () => Promise<unknown> {
+  if (workload === 'add') {
+    const [a, b] = ADD_ARGS;
+    return () => client.add(a, b);
+  }
+  const s = PAYLOADS[workload];
+  return () => client.echo(s);
+}
+
+/** Checks that a system answers correctly before it is measured. */
+export async function verify(client: BenchClient): Promise<void> {
+  const sum = await client.add(20, 22);
+  if (sum !== 42) throw new Error(`add(20, 22) answered ${String(sum)}`);
+  for (const s of Object.values(PAYLOADS)) {
+    const back = await client.echo(s);
+    if (back !== s) throw new Error(`echo of ${s.length} bytes came back as ${typeof back === 'string' ? back.length : typeof back} bytes`);
+  }
+}
+
+export const LOOPBACK = '127.0.0.1';
