@@ -28,3 +28,23 @@ export type { CreateConnection } from './client/client-connection';
 export type { CallOptions } from './client/call-options';
 export { withOptions } from './client/proxy';
 export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';
+
+export type { Endpoint, EndpointInit, LoadInfo } from './balancer/endpoint';
+export { makeEndpoint } from './balancer/endpoint';
+export type { Balancer, BalancerOptions, PickRequest } from './balancer/balancer';
+export { BalancerRegistry, balancers, type BalancerFactory } from './balancer/balancers';
+export { RandomBalancer } from './balancer/random-balancer';
+export { RoundRobinBalancer } from './balancer/round-robin-balancer';
+export { WeightedRoundRobinBalancer } from './balancer/weighted-round-robin-balancer';
+export { LeastLoadedBalancer } from './balancer/least-loaded-balancer';
+export { ConsistentHashBalancer, type ConsistentHashOptions } from './balancer/consistent-hash-balancer';
+export { HashModuloBalancer } from './balancer/hash-modulo-balancer';
+export { HashRing, DEFAULT_VIRTUAL_NODES } from './balancer/hash-ring';
+export { murmur3 } from './balancer/hash';
+export { canonicalShardKey, extractShardKey } from './balancer/shard-key';
+
+export { ClusterClient, type ClusterClientOptions, type ClusterEvents, type FailMode } from './cluster/cluster-client';
+export type { BroadcastProxy, SettledBroadcastProxy, BroadcastOutcome } from './cluster/broadcast';
+export { StaticEndpointSource, type EndpointSource } from './cluster/endpoint-source';
+export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState } from './cluster/circuit-breaker';
+export { RetryBudget, type RetryBudgetOptions } from './cluster/retry-budget';

@@ -38,7 +38,8 @@ export class FrameReader {
 
   /** Bytes received but not yet part of a whole frame (0 means the stream ended on a frame boundary). */
   get pendingBytes(): number {
-    return this.buffered;
+    // A header already consumed counts: a stream cut right after a header did not end on a frame boundary.
+    return this.state === 'payload' ? FRAME_HEADER_BYTES + this.buffered : this.buffered;
   }
 
   /** Feeds bytes; throws {@link FrameError} when the stream is broken (and refuses all later input). */

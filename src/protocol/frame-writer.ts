@@ -67,7 +67,8 @@ export class FrameWriter {
       clearImmediate(this.scheduled);
       this.scheduled = undefined;
     }
-    if (this.used === this.start || this.closed) return;
+    // A destroyed or ended socket takes nothing: not counting a flush keeps `mayHaveRun` false for frames that never left.
+    if (this.used === this.start || this.closed || !this.socket.writable) return;
     const batch = this.slab.subarray(this.start, this.used);
     this.start = this.used;
     this.frames = 0;
@@ -86,6 +87,7 @@ export class FrameWriter {
 
   private writeLarge(kind: FrameKind, id: number, payload: string | Uint8Array | undefined): void {
     this.flush();
+    if (!this.socket.writable) return;
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload ?? Buffer.alloc(0);
     const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
     writeHeader(frame, 0, body.length, kind, id);

@@ -32,9 +32,11 @@ function article(expected: string): string {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value) ?? String(value)}`.slice(0, 60);
+  // JSON.stringify would print NaN and Infinity as null; only strings need quoting
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${text}`.slice(0, 60);
 }
 
 /**

@@ -114,7 +114,14 @@ export class ServerCall {
   private succeed(value: unknown): void {
     if (this.finished) return;
     this.end();
-    this.owner.sendResult(this.id, toPlain(value));
+    let plain: unknown;
+    try {
+      plain = toPlain(value);
+    } catch {
+      // class-transformer recurses without end on a cycle of class instances: answer, never crash the server
+      return this.owner.sendError(this.id, new RpcError(RpcCode.INTERNAL, 'the result could not be encoded'));
+    }
+    this.owner.sendResult(this.id, plain);
   }
 
   private fail(err: unknown): void {
@@ -149,10 +156,22 @@ export class ServerCall {
   }
 }
 
-/** Class instances go out as plain data, honouring class-transformer's @Exclude/@Expose. */
+/**
+ * Class instances go out as plain data, honouring class-transformer's @Exclude/@Expose, also inside arrays and
+ * plain objects (a `User[]` must not leak what `User` excludes). Plain data passes through untouched.
+ */
 function toPlain(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  return holdsClassInstance(value, new Set()) ? instanceToPlain(value) : value;
+}
+
+/** Whether `value` is, or holds within plain arrays and objects, a class instance (Dates and bytes aside). */
+function holdsClassInstance(value: unknown, seen: Set<object>): boolean {
+  if (typeof value !== 'object' || value === null || value instanceof Date || ArrayBuffer.isView(value)) return false;
+  if (seen.has(value)) return false; // a cycle: the codec refuses it
+  seen.add(value);
+  if (Array.isArray(value)) return value.some((v) => holdsClassInstance(v, seen));
   const proto = Object.getPrototypeOf(value) as object | null;
-  if (proto === Object.prototype || proto === null || Array.isArray(value) || value instanceof Date) return value;
-  return instanceToPlain(value);
+  if (proto !== Object.prototype && proto !== null) return true;
+  for (const key in value) if (holdsClassInstance((value as Record<string, unknown>)[key], seen)) return true;
+  return false;
 }

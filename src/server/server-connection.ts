@@ -101,6 +101,11 @@ export class ServerConnection implements CallOwner {
       // details a handler filled with something the codec cannot carry (a BigInt, a cycle) must not crash the server
       payload = this.codec.encode({ code: err.code, message: err.message });
     }
+    if (payloadExceeds(payload, this.peerMaxFrameBytes)) {
+      // the client would refuse the frame and fail every call on the connection: keep the code, cut the rest
+      const note = `… (truncated to fit the client's frame limit of ${this.peerMaxFrameBytes} bytes)`;
+      payload = this.codec.encode({ code: err.code, message: err.message.slice(0, 200) + note });
+    }
     this.writer?.write(FrameKind.ERROR, id, payload);
   }
 
