@@ -181,7 +181,7 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
         state.retire();
         this.states.delete(id);
       } else if (next !== state.endpoint) {
-        (state as { endpoint: Endpoint }).endpoint = next; // weight or metadata changed: same connection
+        state.endpoint = next; // weight or metadata changed: same connection
       }
     }
     for (const [id, e] of wanted) {

@@ -19,7 +19,8 @@ export class EndpointState {
   private retired = false;
 
   constructor(
-    readonly endpoint: Endpoint,
+    /** Replaced (same host and port) when the source changes the endpoint's weight or metadata. */
+    public endpoint: Endpoint,
     clientOptions: Partial<RpcClientOptions>,
     breakerOptions: CircuitBreakerOptions,
     onHealthChange: () => void,
