@@ -48,3 +48,13 @@ export type { BroadcastProxy, SettledBroadcastProxy, BroadcastOutcome } from './
 export { StaticEndpointSource, type EndpointSource } from './cluster/endpoint-source';
 export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState } from './cluster/circuit-breaker';
 export { RetryBudget, type RetryBudgetOptions } from './cluster/retry-budget';
+
+export type { Registrar, Registration, LoadReport } from './discovery/registrar';
+export type { Discovery } from './discovery/discovery';
+export { loadAwareWeight } from './discovery/load-weight';
+export { announce } from './discovery/announce';
+export { RegistryServer, startRegistry, DEFAULT_REGISTRY_PORT, type RegistryServerOptions } from './discovery/registry-server';
+export { RegistryService, type Snapshot, type InstanceInfo } from './discovery/registry-service';
+export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
+export { RegistryDiscovery, type RegistryDiscoveryOptions, type DiscoveryEvents } from './discovery/registry-discovery';
+export type { RegistryAddress } from './discovery/registry-address';

@@ -51,6 +51,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   private readonly net: Server;
   private readonly connections = new Set<ServerConnection>();
   private closing: Promise<void> | undefined;
+  private readonly shutdownHooks: (() => Promise<void> | void)[] = [];
   private readonly settings;
 
   constructor(options: RpcServerOptions = {}) {
@@ -80,6 +81,15 @@ export class RpcServer extends EventEmitter<ServerEvents> {
 
   services(): ServiceDefinition[] {
     return this.table.serviceDefinitions();
+  }
+
+  /**
+   * Runs `hook` first thing in `close()`, before GOAWAY: the place to deregister from a service registry,
+   * so clients stop picking this server while its in-flight calls drain. A hook that throws is ignored.
+   */
+  addShutdownHook(hook: () => Promise<void> | void): this {
+    this.shutdownHooks.push(hook);
+    return this;
   }
 
   /** Starts listening; resolves with the bound address. Use port 0 for any free port. */
@@ -131,6 +141,13 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
+    await Promise.all(this.shutdownHooks.map(async (hook) => {
+      try {
+        await hook();
+      } catch {
+        // a registry that cannot be told is no reason not to shut down
+      }
+    }));
     const listenerClosed = new Promise<void>((resolve) => this.net.close(() => resolve()));
     for (const conn of this.connections) conn.goAway('server shutting down');
     await this.drain(graceMs);

@@ -1,0 +1,200 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { randomUUID } from 'node:crypto';
+import { Ctx } from '../decorators/ctx';
+import { Method } from '../decorators/method';
+import { Service } from '../decorators/service';
+import type { CallContext } from '../server/call-context';
+import { clampDelay, unrefTimer } from '../util/timers';
+import { loadAwareWeight } from './load-weight';
+
+export class LoadReportDto {
+  @IsInt()
+  @Min(0)
+  inFlight!: number;
+
+  @IsNumber()
+  @Min(0)
+  eventLoopDelayMs!: number;
+}
+
+/** One registration or renewal, as servers send it. */
+export class RegistrationDto {
+  @IsString()
+  @Length(1, 200)
+  service!: string;
+
+  @IsString()
+  @Length(1, 200)
+  id!: string;
+
+  @IsString()
+  @Length(1, 255)
+  host!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  port!: number;
+
+  @IsNumber()
+  @Min(0.001)
+  weight!: number;
+
+  @IsObject()
+  metadata!: Record<string, string>;
+
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  ttlMs!: number;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LoadReportDto)
+  load?: LoadReportDto;
+}
+
+export interface InstanceInfo {
+  id: string;
+  host: string;
+  port: number;
+  weight: number;
+  metadata: Record<string, string>;
+  load?: { inFlight: number; eventLoopDelayMs: number };
+}
+
+/** A service's instances at one revision. `epoch` changes when the registry restarts. */
+export interface Snapshot {
+  epoch: string;
+  index: number;
+  instances: InstanceInfo[];
+}
+
+interface Entry {
+  info: InstanceInfo;
+  expiresAt: number;
+}
+
+/** Load changes smaller than this share of the load-aware weight do not wake watchers. */
+const LOAD_CHANGE_TO_NOTIFY = 0.1;
+
+/**
+ * The built-in registry, itself a MyRPC service. State lives in memory: after a restart it is rebuilt from
+ * renewals within one TTL (servers renew at a third of it), and the new `epoch` tells watchers to take the
+ * whole list again.
+ */
+@Service('MyRpcRegistry')
+export class RegistryService {
+  readonly epoch = randomUUID();
+  private readonly services = new Map<string, Map<string, Entry>>();
+  private readonly indexes = new Map<string, number>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private revision = 0;
+
+  /** Registers or renews (an upsert). Returns the service's revision. */
+  @Method({ idempotent: true })
+  register(registration: RegistrationDto): { epoch: string; index: number } {
+    const { service, id, host, port, weight, metadata, ttlMs, load } = registration;
+    const entries = this.entriesOf(service);
+    const previous = entries.get(id);
+    const info: InstanceInfo = { id, host, port, weight, metadata: { ...metadata }, ...(load ? { load: { inFlight: load.inFlight, eventLoopDelayMs: load.eventLoopDelayMs } } : {}) };
+    entries.set(id, { info, expiresAt: Date.now() + ttlMs });
+    if (!previous || changed(previous.info, info)) this.bump(service);
+    return { epoch: this.epoch, index: this.indexOf(service) };
+  }
+
+  @Method({ idempotent: true })
+  deregister(service: string, id: string): boolean {
+    const removed = this.services.get(service)?.delete(id) ?? false;
+    if (removed) this.bump(service);
+    return removed;
+  }
+
+  /**
+   * Long poll: answers at once when the caller's `epoch`/`index` is behind, otherwise when the service
+   * changes or after `waitMs`, whichever comes first.
+   */
+  @Method({ idempotent: true, timeoutMs: 10 * 60_000 })
+  watch(service: string, epoch: string, index: number, waitMs: number, @Ctx() ctx: CallContext): Promise<Snapshot> | Snapshot {
+    if (epoch !== this.epoch || index !== this.indexOf(service)) return this.snapshot(service);
+    return new Promise((resolve) => {
+      const waiters = this.waitersOf(service);
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        ctx.signal.removeEventListener('abort', done);
+        resolve(this.snapshot(service));
+      };
+      const timer = unrefTimer(setTimeout(done, clampDelay(Math.min(waitMs, ctx.deadline - Date.now() - 50))));
+      waiters.add(done);
+      ctx.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  @Method()
+  list(service: string): Snapshot {
+    return this.snapshot(service);
+  }
+
+  @Method()
+  serviceNames(): string[] {
+    return [...this.services.entries()].filter(([, e]) => e.size > 0).map(([name]) => name).sort();
+  }
+
+  /** Drops entries whose TTL has passed; the registry server calls it on a timer. */
+  sweep(now = Date.now()): void {
+    for (const [service, entries] of this.services) {
+      let removed = false;
+      for (const [id, entry] of entries) {
+        if (entry.expiresAt <= now) {
+          entries.delete(id);
+          removed = true;
+        }
+      }
+      if (removed) this.bump(service);
+    }
+  }
+
+  /** Wakes every watcher (at shutdown), so their calls answer instead of being cut. */
+  wakeAll(): void {
+    for (const service of this.waiters.keys()) this.wake(service);
+  }
+
+  private snapshot(service: string): Snapshot {
+    const instances = [...(this.services.get(service)?.values() ?? [])].map((e) => e.info).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { epoch: this.epoch, index: this.indexOf(service), instances };
+  }
+
+  private bump(service: string): void {
+    this.indexes.set(service, ++this.revision);
+    this.wake(service);
+  }
+
+  private wake(service: string): void {
+    for (const w of [...(this.waiters.get(service) ?? [])]) w();
+  }
+
+  private indexOf(service: string): number {
+    return this.indexes.get(service) ?? 0;
+  }
+
+  private entriesOf(service: string): Map<string, Entry> {
+    let entries = this.services.get(service);
+    if (!entries) this.services.set(service, (entries = new Map()));
+    return entries;
+  }
+
+  private waitersOf(service: string): Set<() => void> {
+    let set = this.waiters.get(service);
+    if (!set) this.waiters.set(service, (set = new Set()));
+    return set;
+  }
+}
+
+function changed(a: InstanceInfo, b: InstanceInfo): boolean {
+  if (a.host !== b.host || a.port !== b.port || a.weight !== b.weight || JSON.stringify(a.metadata) !== JSON.stringify(b.metadata)) return true;
+  const wa = loadAwareWeight(a.weight, a.load);
+  const wb = loadAwareWeight(b.weight, b.load);
+  return Math.abs(wa - wb) > LOAD_CHANGE_TO_NOTIFY * wa;
+}
