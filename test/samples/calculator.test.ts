@@ -26,7 +26,7 @@ test('the calculator sample: success, validation details, domain error, cancel a
   }
 });
 
-test('npm run demo: the demo runs server and client in two processes and exits cleanly', async () => {
+test('npm run demo:calculator: server and client in two processes, exiting cleanly', async () => {
   const child = fork(join(__dirname, '../../samples/calculator/demo.js'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
