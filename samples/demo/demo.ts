@@ -52,11 +52,13 @@ async function main(): Promise<void> {
   console.log('\nshard key -> server (consistent hash of the @ShardKey argument):');
   printByServer(before);
 
+  let sent = 0;
   let answered = 0;
   const failures = new Map<string, number>();
   let running = true;
   const load = Promise.all(Array.from({ length: 4 }, async (_, w) => {
     for (let i = w; running; i += 4) {
+      sent++;
       try {
         await kv.get(KEYS[i % KEYS.length]);
         answered++;
@@ -86,14 +88,15 @@ async function main(): Promise<void> {
   console.log(`keys of kv0 and kv2 still in place: ${stayed.filter((k) => after.get(k) === before.get(k)).length} of ${stayed.length}`);
   const failed = [...failures.values()].reduce((a, b) => a + b, 0);
   const codes = [...failures].map(([c, n]) => `${n} ${c}`).join(', ');
-  console.log(`calls during the run: ${answered + failed}; answered ${answered}; failed with a clear error ${failed}${failed ? ` (${codes})` : ''}; lost 0`);
+  const lost = sent - answered - failed;
+  console.log(`calls during the run: ${sent}; answered ${answered}; failed with a clear error ${failed}${failed ? ` (${codes})` : ''}; lost ${lost}`);
 
   await cluster.close();
   await discovery.close();
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
   console.log(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (!moved.every((k) => before.get(k) === 'kv1') || stayed.some((k) => after.get(k) !== before.get(k))) process.exitCode = 1;
+  if (lost !== 0 || !moved.every((k) => before.get(k) === 'kv1') || stayed.some((k) => after.get(k) !== before.get(k))) process.exitCode = 1;
 }
 
 function printByServer(owners: Map<string, string>): void {
