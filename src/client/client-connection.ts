@@ -179,6 +179,9 @@ export class ClientConnection implements PendingOwner {
       const reason = bytes.toString('utf8', PREFACE_BYTES + 2, PREFACE_BYTES + 2 + n);
       return new RpcError(RpcCode.FAILED_PRECONDITION, `${this.remote} refused the connection: ${reason}`, { mayHaveRun: false });
     }
+    if (preface.version !== PROTOCOL_VERSION || preface.codec !== this.options.codec.id) {
+      return new RpcError(RpcCode.FAILED_PRECONDITION, `${this.remote} answered with protocol version ${preface.version} and codec ${preface.codec}; asked for ${PROTOCOL_VERSION} and ${this.options.codec.id}`, { mayHaveRun: false });
+    }
     this.serverMaxFrameBytes = preface.maxFrameBytes;
     return PREFACE_BYTES;
   }

@@ -76,11 +76,12 @@ export class RpcError extends Error {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
-  /** The wire form: code, message and details; never a stack. */
-  toWire(): WireError {
+  /** The wire form: code, message, details, timeout; `notRun` only when the server refused before running it. */
+  toWire(notRun = false): WireError {
     const wire: WireError = { code: this.code, message: this.message };
     if (this.details.length > 0) wire.details = this.details;
     if (this.timeout !== undefined) wire.timeout = this.timeout;
+    if (notRun) wire.notRun = true;
     return wire;
   }
 
@@ -93,7 +94,7 @@ export class RpcError extends Error {
     const message = typeof w.message === 'string' ? w.message : 'error without message';
     const details = Array.isArray(w.details) ? w.details : undefined;
     const timeout = typeof w.timeout === 'string' ? w.timeout : undefined;
-    return new RpcError(code, message, { details, timeout });
+    return new RpcError(code, message, { details, timeout, mayHaveRun: w.notRun !== true });
   }
 }
 Object.defineProperty(RpcError.prototype, BRAND, { value: true });
@@ -104,6 +105,8 @@ export interface WireError {
   message: string;
   details?: RpcErrorDetail[];
   timeout?: TimeoutKind;
+  /** Set by a server that refused the request before running any of it (e.g. while shutting down). */
+  notRun?: true;
 }
 
 /**

@@ -93,10 +93,11 @@ export class ServerConnection implements CallOwner {
     this.writer?.write(FrameKind.RESPONSE, id, payload);
   }
 
-  sendError(id: number, err: RpcError): void {
+  /** `notRun`: the request was refused before any of it ran, so a client may safely send it elsewhere. */
+  sendError(id: number, err: RpcError, notRun = false): void {
     let payload: string | Uint8Array;
     try {
-      payload = this.codec.encode(err.toWire());
+      payload = this.codec.encode(err.toWire(notRun));
     } catch {
       // details a handler filled with something the codec cannot carry (a BigInt, a cycle) must not crash the server
       payload = this.codec.encode({ code: err.code, message: err.message });
@@ -216,6 +217,7 @@ export class ServerConnection implements CallOwner {
   }
 
   private onRequest(id: number, payload: Buffer): void {
+    if (id === 0) return this.failConnection(new RpcError(RpcCode.INVALID_ARGUMENT, 'request id 0 is reserved for connection-level errors'));
     if (this.calls.has(id)) return this.sendError(id, new RpcError(RpcCode.INVALID_ARGUMENT, `request id ${id} is already in flight`));
     let request;
     try {
@@ -224,7 +226,7 @@ export class ServerConnection implements CallOwner {
       const e = RpcError.is(err) ? err : new RpcError(RpcCode.INVALID_ARGUMENT, `malformed request payload: ${(err as Error).message}`);
       return this.sendError(id, e);
     }
-    if (this.draining) return this.sendError(id, new RpcError(RpcCode.UNAVAILABLE, 'server is shutting down', { mayHaveRun: false }));
+    if (this.draining) return this.sendError(id, new RpcError(RpcCode.UNAVAILABLE, 'server is shutting down'), true);
     let entry;
     try {
       entry = this.settings.table.lookup(request.service, request.method);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { RpcClient, RpcCode, type Codec } from '../../src/index';
+import { RpcClient, RpcCode, RpcError, type Codec } from '../../src/index';
 import { jsonCodec } from '../../src/codec/json-codec';
 import { FrameKind, PREFACE_BYTES, PrefaceStatus } from '../../src/protocol/frame';
 import { rawConnect } from '../helpers/servers';
@@ -374,5 +374,38 @@ describe('bad input: frames', () => {
     assert.equal(s.frames().length, 1);
     s.socket.write(requestFrame(1, 'Calculator', 'add', [2, 3]));
     assert.equal(body(await s.frameWhere((f) => f.id === 1)), 5);
+  });
+});
+
+describe('regressions from the protocol review', () => {
+  test('a REQUEST on id 0 (reserved for the connection) is a connection-level error, and the server serves on', async (t) => {
+    const h = await setup(t);
+    await proveUndisturbed(h, async () => {
+      const session = await openSession(h.port, h.track);
+      session.socket.write(requestFrame(0, 'Calculator', 'add', [2, 3]));
+      const error = await session.frameWhere((f) => f.kind === FrameKind.ERROR);
+      assert.equal(error.id, 0);
+      assert.deepEqual(body(error), { code: 'INVALID_ARGUMENT', message: 'request id 0 is reserved for connection-level errors' });
+      await closedWithin(session);
+      assert.ok(h.clientErrors.some((e) => /request id 0/.test(e.err.message)));
+    });
+  });
+
+  test('a request refused during shutdown says it did not run (notRun), so mayHaveRun is false', async (t) => {
+    const h = await setup(t);
+    const session = await openSession(h.port, h.track);
+    session.socket.write(requestFrame(1, 'Calculator', 'held', [])); // keeps this connection open while draining
+    await until(() => h.server.inFlight > 0, 'the held call to start');
+    const closing = h.server.close({ graceMs: 5000 });
+    await session.frameWhere((f) => f.kind === FrameKind.GOAWAY);
+    session.socket.write(requestFrame(7, 'Calculator', 'add', [2, 3]));
+    const refusal = await session.frameWhere((f) => f.kind === FrameKind.ERROR && f.id === 7);
+    assert.deepEqual(body(refusal), { code: 'UNAVAILABLE', message: 'server is shutting down', notRun: true });
+    assert.equal(RpcError.fromWire(body(refusal)).mayHaveRun, false);
+    assert.equal(RpcError.fromWire({ code: 'UNAVAILABLE', message: 'x' }).mayHaveRun, true, 'without notRun, assume it may have run');
+    h.calc.release();
+    const answer = await session.frameWhere((f) => f.kind === FrameKind.RESPONSE && f.id === 1);
+    assert.equal(body(answer), 'released', 'the call in flight finished within the grace period');
+    await closing;
   });
 });
