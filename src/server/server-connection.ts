@@ -25,6 +25,9 @@ export interface ServerConnectionSettings {
   onIdle(conn: ServerConnection): void;
 }
 
+/** How long a half-closed connection may wait for the peer to close its side, ms. */
+const LINGER_MS = 2000;
+
 const HTTP_ANSWER =
   'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n' +
   'This port speaks the MyRPC binary protocol over TCP, not HTTP. See docs/PROTOCOL.md.\n';
@@ -121,9 +124,12 @@ export class ServerConnection implements CallOwner {
   }
 
   /** Flushes what is queued and half-closes; the client closes its side in answer. */
-  end(): void {
+  end(last?: Buffer | string): void {
     this.writer?.flush();
-    this.socket.end();
+    if (last === undefined) this.socket.end();
+    else this.socket.end(last);
+    // A peer that never closes its side must not hold the socket open for ever.
+    unrefTimer(setTimeout(() => this.socket.destroy(), LINGER_MS));
   }
 
   private onData(chunk: Buffer): void {
@@ -182,7 +188,7 @@ export class ServerConnection implements CallOwner {
   private refusePreface(reply: Preface, reason: string): false {
     this.state = 'closed';
     this.settings.onClientError(new RpcError(RpcCode.FAILED_PRECONDITION, reason), this.peer);
-    this.socket.end(encodePreface(reply, reason));
+    this.end(encodePreface(reply, reason));
     return false;
   }
 
@@ -191,13 +197,13 @@ export class ServerConnection implements CallOwner {
     this.state = 'closed';
     if (/^(GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH|CONNECT|TRACE) /.test(firstBytes)) {
       this.settings.onClientError(new RpcError(RpcCode.INVALID_ARGUMENT, 'plain HTTP request on the MyRPC port'), this.peer);
-      this.socket.end(HTTP_ANSWER);
+      this.end(HTTP_ANSWER);
       return;
     }
     const reason = 'bad magic: this is a MyRPC server and the peer did not send the MyRPC preface';
     this.settings.onClientError(new RpcError(RpcCode.INVALID_ARGUMENT, reason), this.peer);
     const reply: Preface = { version: PROTOCOL_VERSION, codec: 0, status: PrefaceStatus.BAD_MAGIC, maxFrameBytes: this.settings.maxFrameBytes };
-    this.socket.end(encodePreface(reply, reason));
+    this.end(encodePreface(reply, reason));
   }
 
   private onFrame(kind: FrameKind, id: number, payload: Buffer): void {

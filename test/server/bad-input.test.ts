@@ -408,4 +408,17 @@ describe('regressions from the protocol review', () => {
     assert.equal(body(answer), 'released', 'the call in flight finished within the grace period');
     await closing;
   });
+
+  test('a refused peer that never closes its side is dropped after a short linger', async (t) => {
+    const h = await setup(t);
+    const peer = await rawConnect(h.port);
+    h.track(peer);
+    peer.socket.allowHalfOpen = true; // keep our side open after the server's FIN, like a misbehaving peer
+    peer.socket.write('garbage!garbage!');
+    await peer.waitFor(PREFACE_BYTES);
+    assert.equal(parsePrefaceReply(peer.received())?.preface.status, PrefaceStatus.BAD_MAGIC);
+    assert.equal(h.server.connectionCount, 1, 'half-closed, waiting for the peer');
+    await until(() => h.server.connectionCount === 0, 'the server to drop the lingering socket', 10_000);
+    await assertServes(h);
+  });
 });
