@@ -7,6 +7,7 @@ import { RpcCode, RpcError } from '../errors/rpc-error';
 import { decodePreface, encodePreface, FrameKind, MAGIC, MAX_REQUEST_ID, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus } from '../protocol/frame';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
+import { TUNNEL_PATH } from '../http/tunnel';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { cancelledError, PendingCall, type PendingOwner } from './pending-call';
@@ -20,6 +21,8 @@ export interface ClientConnectionOptions {
   handshakeTimeoutMs: number;
   writeTimeoutMs: number;
   createConnection?: CreateConnection;
+  /** Open the connection through an HTTP port with `CONNECT /myrpc` before the preface. */
+  httpTunnel?: boolean;
   /** The server sent GOAWAY: open a new connection for new calls. */
   onGoAway(conn: ClientConnection, reason: string): void;
   /** The connection is gone; `err` says why when it was not closed on purpose. */
@@ -136,13 +139,25 @@ export class ClientConnection implements PendingOwner {
       reject(err);
     };
     let timer = unrefTimer(setTimeout(() => fail(unavailable(`connect to ${this.remote} timed out after ${options.connectTimeoutMs} ms`, 'connect')), options.connectTimeoutMs));
+    const preface = encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceStatus.OK, maxFrameBytes: options.maxFrameBytes });
+    let tunnelling = options.httpTunnel === true;
     socket.once('connect', () => {
       clearTimeout(timer);
       timer = unrefTimer(setTimeout(() => fail(unavailable(`no MyRPC preface from ${this.remote} within ${options.handshakeTimeoutMs} ms`, 'handshake')), options.handshakeTimeoutMs));
-      socket.write(encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceStatus.OK, maxFrameBytes: options.maxFrameBytes }));
+      socket.write(tunnelling ? `CONNECT ${TUNNEL_PATH} HTTP/1.1\r\nHost: ${this.remote}\r\n\r\n` : preface);
     });
     const onData = (chunk: Buffer): void => {
       received = Buffer.concat([received, chunk]);
+      if (tunnelling) {
+        const end = received.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const status = received.toString('latin1', 0, end).split('\r\n')[0];
+        if (!/^HTTP\/1\.[01] 200\b/.test(status)) return fail(unavailable(`${this.remote} refused the HTTP tunnel: ${status}`));
+        tunnelling = false;
+        received = received.subarray(end + 4);
+        socket.write(preface);
+        if (received.length === 0) return;
+      }
       const verdict = this.readServerPreface(received);
       if (verdict === undefined) return;
       if (verdict instanceof RpcError) return fail(verdict);

@@ -31,6 +31,8 @@ export interface RpcClientOptions {
   codecs?: CodecRegistry;
   /** Opens the socket (default `net.connect`): for TLS, Unix sockets, or tests. */
   createConnection?: CreateConnection;
+  /** Reach the server through its HTTP port (`server.listenHttp`) with `CONNECT /myrpc`. */
+  httpTunnel?: boolean;
 }
 
 export interface ClientEvents {
@@ -163,6 +165,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
         writeTimeoutMs: o.writeTimeoutMs ?? DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
         createConnection: o.createConnection,
+        httpTunnel: o.httpTunnel,
         onGoAway: (c, reason) => this.onGoAway(c, reason),
         onClose: (c, err) => this.onConnectionClose(c, err),
       });

@@ -3,6 +3,7 @@ import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
 import { scanService, ServiceDefinitionError } from '../metadata/service-scanner';
 import { buildArgumentChecker, type ArgumentChecker } from './argument-checker';
+import { MethodStats } from './method-stats';
 
 /** One callable method of a registered service instance. */
 export interface MethodEntry {
@@ -10,6 +11,7 @@ export interface MethodEntry {
   readonly instance: object;
   readonly handler: (...args: unknown[]) => unknown;
   readonly checkArgs: ArgumentChecker;
+  readonly stats: MethodStats;
 }
 
 /**
@@ -37,7 +39,7 @@ export class MethodTable {
     const methods = new Map<string, MethodEntry>();
     for (const m of def.methods.values()) {
       const handler = (instance as Record<string, unknown>)[m.name] as (...args: unknown[]) => unknown;
-      methods.set(m.name, { def: m, instance, handler, checkArgs: buildArgumentChecker(m, this.validatorOptions) });
+      methods.set(m.name, { def: m, instance, handler, checkArgs: buildArgumentChecker(m, this.validatorOptions), stats: new MethodStats() });
     }
     this.services.set(def.name, methods);
     this.definitions.set(def.name, def);
@@ -51,6 +53,11 @@ export class MethodTable {
     const entry = methods.get(method);
     if (!entry) throw new RpcError(RpcCode.UNIMPLEMENTED, `unknown method '${method}' of service '${service}'`);
     return entry;
+  }
+
+  /** Every registered method, in registration order. */
+  entries(): MethodEntry[] {
+    return [...this.services.values()].flatMap((m) => [...m.values()]);
   }
 
   serviceDefinitions(): ServiceDefinition[] {

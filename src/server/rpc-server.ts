@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ValidatorOptions } from 'class-validator';
 import { EventEmitter } from 'eventemitter3';
@@ -5,6 +6,10 @@ import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-regi
 import type { RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
+import { DEFAULT_HTTP_MAX_BODY_BYTES, HttpGateway } from '../http/http-gateway';
+import type { ServerFigures } from '../http/debug-snapshot';
+import { silentLogger, type Logger } from '../observability/logger';
+import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
 import { MethodTable } from './method-table';
 import { ServerConnection } from './server-connection';
 
@@ -25,6 +30,12 @@ export interface RpcServerOptions {
   /** Options for class-validator on DTO parameters. Default `{ forbidUnknownValues: true }`. */
   validatorOptions?: ValidatorOptions;
   codecs?: CodecRegistry;
+  /** pino-compatible logger; silent by default. */
+  logger?: Logger;
+  /** Largest body accepted by RPC over HTTP, bytes. Default 1 MiB. */
+  httpMaxBodyBytes?: number;
+  /** Serve the built-in `MyRpcDescribe` service (what `myrpc list` and `myrpc describe` ask). Default true. */
+  describe?: boolean;
 }
 
 export interface ServerEvents {
@@ -53,10 +64,16 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   private closing: Promise<void> | undefined;
   private readonly shutdownHooks: (() => Promise<void> | void)[] = [];
   private readonly settings;
+  private readonly logger: Logger;
+  private readonly startedAt = Date.now();
+  private http: HttpServer | undefined;
+  private readonly httpMaxBodyBytes: number;
 
   constructor(options: RpcServerOptions = {}) {
     super();
     this.table = new MethodTable(options.validatorOptions);
+    this.logger = options.logger ?? silentLogger;
+    this.httpMaxBodyBytes = options.httpMaxBodyBytes ?? DEFAULT_HTTP_MAX_BODY_BYTES;
     this.settings = {
       table: this.table,
       codecs: options.codecs ?? defaultCodecs,
@@ -64,11 +81,18 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       handleTimeoutMs: options.handleTimeoutMs ?? DEFAULT_HANDLE_TIMEOUT_MS,
       writeTimeoutMs: options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
-      onClientError: (err: RpcError, peer: string) => this.emit('clientError', err, peer),
-      onHandlerError: (err: unknown, service: string, method: string) => this.emit('handlerError', err, service, method),
+      onClientError: (err: RpcError, peer: string) => {
+        this.logger.warn({ peer, code: err.code }, `client broke the protocol: ${err.message}`);
+        this.emit('clientError', err, peer);
+      },
+      onHandlerError: (err: unknown, service: string, method: string) => {
+        this.logger.error({ service, method, err }, `${service}.${method} threw`);
+        this.emit('handlerError', err, service, method);
+      },
       onClosed: (conn: ServerConnection) => this.connections.delete(conn),
       onIdle: (conn: ServerConnection) => conn.end(),
     };
+    if (options.describe !== false) this.table.register(new DescribeService(() => this.services()));
     this.net = createServer((socket) => this.accept(socket));
     this.net.on('error', (err) => this.emit('error', err));
   }
@@ -79,8 +103,9 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     return this;
   }
 
+  /** The services registered by the user (the built-in describe service left out). */
   services(): ServiceDefinition[] {
-    return this.table.serviceDefinitions();
+    return this.table.serviceDefinitions().filter((d) => d.name !== DESCRIBE_SERVICE);
   }
 
   /**
@@ -100,20 +125,60 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       this.net.listen(port, host, () => {
         this.net.off('error', onError);
         const address = this.net.address() as AddressInfo;
+        this.logger.info({ address: address.address, port: address.port }, 'myrpc server listening');
         this.emit('listening', address);
         resolve(address);
       });
     });
   }
 
+  /**
+   * Serves RPC over HTTP (`POST /rpc/<Service>/<method>`), the debug page (`/debug/myrpc`), `/metrics`,
+   * `/healthz` and a CONNECT tunnel to the binary protocol, on its own port, from this same server.
+   */
+  listenHttp(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
+    if (this.http) return Promise.reject(new Error('listenHttp() was called already'));
+    const gateway = new HttpGateway({
+      table: this.table,
+      handleTimeoutMs: this.settings.handleTimeoutMs,
+      maxBodyBytes: this.httpMaxBodyBytes,
+      figures: () => this.figures(),
+      acceptTunnel: (socket) => this.accept(socket),
+      onHandlerError: (err, service, method) => this.settings.onHandlerError(err, service, method),
+    });
+    const http = createHttpServer((req, res) => gateway.handle(req, res));
+    http.on('connect', (req, socket, head) => gateway.handleConnect(req, socket, head));
+    http.on('clientError', (err, socket) => socket.destroy(err));
+    this.http = http;
+    return new Promise((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => {
+        http.off('error', reject);
+        const address = http.address() as AddressInfo;
+        this.logger.info({ address: address.address, port: address.port }, 'myrpc http listening');
+        resolve(address);
+      });
+    });
+  }
+
+  httpAddress(): AddressInfo | undefined {
+    return (this.http?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  /** Server-wide figures for the debug page and metrics. */
+  figures(): ServerFigures {
+    const a = this.address();
+    return { startedAt: this.startedAt, connections: this.connections.size, inFlight: this.inFlight, address: a ? `${a.address}:${a.port}` : undefined };
+  }
+
   address(): AddressInfo | undefined {
     return (this.net.address() as AddressInfo | null) ?? undefined;
   }
 
-  /** Calls in flight over all connections. */
+  /** Calls in flight, over TCP connections and HTTP. */
   get inFlight(): number {
     let n = 0;
-    for (const c of this.connections) n += c.inFlight;
+    for (const entry of this.table.entries()) n += entry.stats.inFlight;
     return n;
   }
 
@@ -149,12 +214,16 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       }
     }));
     const listenerClosed = new Promise<void>((resolve) => this.net.close(() => resolve()));
+    const http = this.http;
+    const httpClosed = http ? new Promise<void>((resolve) => http.close(() => resolve())) : Promise.resolve();
     for (const conn of this.connections) conn.goAway('server shutting down');
     await this.drain(graceMs);
     for (const conn of this.connections) conn.abortAll();
     await this.waitForConnections(1000);
     for (const conn of this.connections) conn.destroy();
-    await listenerClosed;
+    http?.closeAllConnections();
+    await Promise.all([listenerClosed, httpClosed]);
+    this.logger.info({}, 'myrpc server closed');
     this.emit('close');
   }
 

@@ -27,6 +27,7 @@ export class ServerCall {
   private readonly expireAt: number;
   private readonly timeoutKind: TimeoutKind;
   private readonly onTimeout = (): void => this.expire();
+  private readonly startedAt: number;
 
   constructor(
     private readonly owner: CallOwner,
@@ -40,6 +41,7 @@ export class ServerCall {
     this.timeoutKind = request.timeoutMs <= methodLimit ? 'call' : 'handle';
     this.expireAt = now + Math.min(request.timeoutMs, methodLimit);
     const deadline = now + request.timeoutMs;
+    this.startedAt = entry.stats.begin();
     if (entry.def.contextIndex >= 0) {
       this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer);
     }
@@ -83,7 +85,7 @@ export class ServerCall {
   /** The client cancelled or went away: abort the handler, answer nothing. */
   cancel(reason: string): void {
     if (this.finished) return;
-    this.end();
+    this.end(RpcCode.CANCELLED);
     this.ctx?.abort(new RpcError(RpcCode.CANCELLED, reason));
   }
 
@@ -91,7 +93,7 @@ export class ServerCall {
   abortForShutdown(): void {
     if (this.finished) return;
     const err = new RpcError(RpcCode.UNAVAILABLE, 'server shut down before the call finished');
-    this.end();
+    this.end(err.code);
     this.ctx?.abort(err);
     this.owner.sendError(this.id, err);
   }
@@ -113,22 +115,25 @@ export class ServerCall {
 
   private succeed(value: unknown): void {
     if (this.finished) return;
-    this.end();
     let plain: unknown;
     try {
       plain = toPlain(value);
     } catch {
       // class-transformer recurses without end on a cycle of class instances: answer, never crash the server
-      return this.owner.sendError(this.id, new RpcError(RpcCode.INTERNAL, 'the result could not be encoded'));
+      const err = new RpcError(RpcCode.INTERNAL, 'the result could not be encoded');
+      this.end(err.code);
+      return this.owner.sendError(this.id, err);
     }
+    this.end(undefined);
     this.owner.sendResult(this.id, plain);
   }
 
   private fail(err: unknown): void {
     if (this.finished) return;
-    this.end();
+    const rpcError = toRpcError(err);
+    this.end(rpcError.code);
     if (!RpcError.is(err)) this.owner.onHandlerError(err, this);
-    this.owner.sendError(this.id, toRpcError(err));
+    this.owner.sendError(this.id, rpcError);
   }
 
   private expire(): void {
@@ -137,7 +142,7 @@ export class ServerCall {
     const err = this.timeoutKind === 'call'
       ? new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} did not finish before the call's deadline`, { timeout: 'call' })
       : new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} exceeded the server's handle timeout`, { timeout: 'handle' });
-    this.end();
+    this.end(err.code);
     this.ctx?.abort(err);
     this.owner.sendError(this.id, err);
   }
@@ -148,8 +153,10 @@ export class ServerCall {
     }
   }
 
-  private end(): void {
+  /** `code`: the error the call ended with, or undefined for a success. */
+  private end(code: string | undefined): void {
     this.finished = true;
+    this.entry.stats.finish(this.startedAt, code);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.owner.release(this.id);
@@ -161,6 +168,7 @@ export class ServerCall {
  * plain objects (a `User[]` must not leak what `User` excludes). Plain data passes through untouched.
  */
 function toPlain(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
   return holdsClassInstance(value, new Set()) ? instanceToPlain(value) : value;
 }
 

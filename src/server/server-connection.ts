@@ -128,8 +128,10 @@ export class ServerConnection implements CallOwner {
     this.writer?.flush();
     if (last === undefined) this.socket.end();
     else this.socket.end(last);
-    // A peer that never closes its side must not hold the socket open for ever.
-    unrefTimer(setTimeout(() => this.socket.destroy(), LINGER_MS));
+    // A peer that never closes its side must not hold the socket open for ever; a socket that closes disarms it.
+    if (this.socket.destroyed) return;
+    const linger = unrefTimer(setTimeout(() => this.socket.destroy(), LINGER_MS));
+    this.socket.once('close', () => clearTimeout(linger));
   }
 
   private onData(chunk: Buffer): void {
