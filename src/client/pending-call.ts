@@ -68,8 +68,9 @@ export class PendingCall {
   }
 }
 
-export function cancelledError(what: string, signal: AbortSignal | undefined): RpcError {
+/** `sent`: whether the request had been handed to the connection (false: it certainly never ran). */
+export function cancelledError(what: string, signal: AbortSignal | undefined, sent = true): RpcError {
   const reason: unknown = signal?.reason;
   const why = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
-  return new RpcError(RpcCode.CANCELLED, `${what}: cancelled by the caller${why}`, { cause: reason });
+  return new RpcError(RpcCode.CANCELLED, `${what}: cancelled by the caller${why}`, { cause: reason, mayHaveRun: sent });
 }

@@ -107,7 +107,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   private send(service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
     const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal));
+    if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
     const conn = this.conn;
     if (conn?.isReady) return conn.request(service, method, args, deadline, signal, options?.metadata);
     return this.waitForConnection(`${service}.${method}`, deadline, signal).then((c) =>
@@ -124,7 +124,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
       };
       const onAbort = (): void => {
         finish();
-        reject(cancelledError(what, signal));
+        reject(cancelledError(what, signal, false));
       };
       const timer = unrefTimer(setTimeout(() => {
         finish();
