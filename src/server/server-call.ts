@@ -22,7 +22,7 @@ export interface CallOwner {
  */
 export class ServerCall {
   private timer: NodeJS.Timeout | undefined;
-  private finished = false;
+  private done = false;
   private readonly ctx: ServerCallContext | undefined;
   private readonly expireAt: number;
   private readonly timeoutKind: TimeoutKind;
@@ -45,6 +45,11 @@ export class ServerCall {
     if (entry.def.contextIndex >= 0) {
       this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer);
     }
+  }
+
+  /** Answered, cancelled or expired. */
+  get finished(): boolean {
+    return this.done;
   }
 
   get service(): string {
@@ -72,7 +77,7 @@ export class ServerCall {
   }
 
   private run(args: unknown[]): void {
-    if (this.finished) return;
+    if (this.done) return;
     let result: unknown;
     try {
       result = this.invoke(args);
@@ -84,14 +89,14 @@ export class ServerCall {
 
   /** The client cancelled or went away: abort the handler, answer nothing. */
   cancel(reason: string): void {
-    if (this.finished) return;
+    if (this.done) return;
     this.end(RpcCode.CANCELLED);
     this.ctx?.abort(new RpcError(RpcCode.CANCELLED, reason));
   }
 
   /** Shutdown's grace period is over: abort the handler and tell the client. */
   abortForShutdown(): void {
-    if (this.finished) return;
+    if (this.done) return;
     const err = new RpcError(RpcCode.UNAVAILABLE, 'server shut down before the call finished');
     this.end(err.code);
     this.ctx?.abort(err);
@@ -114,7 +119,7 @@ export class ServerCall {
   }
 
   private succeed(value: unknown): void {
-    if (this.finished) return;
+    if (this.done) return;
     let plain: unknown;
     try {
       plain = toPlain(value);
@@ -129,7 +134,7 @@ export class ServerCall {
   }
 
   private fail(err: unknown): void {
-    if (this.finished) return;
+    if (this.done) return;
     const rpcError = toRpcError(err);
     this.end(rpcError.code);
     if (!RpcError.is(err)) this.owner.onHandlerError(err, this);
@@ -137,7 +142,7 @@ export class ServerCall {
   }
 
   private expire(): void {
-    if (this.finished) return;
+    if (this.done) return;
     const what = `${this.entry.def.service}.${this.entry.def.name}`;
     const err = this.timeoutKind === 'call'
       ? new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} did not finish before the call's deadline`, { timeout: 'call' })
@@ -148,14 +153,14 @@ export class ServerCall {
   }
 
   private armTimer(): void {
-    if (this.timer === undefined && !this.finished) {
+    if (this.timer === undefined && !this.done) {
       this.timer = unrefTimer(setTimeout(this.onTimeout, clampDelay(this.expireAt - Date.now())));
     }
   }
 
   /** `code`: the error the call ended with, or undefined for a success. */
   private end(code: string | undefined): void {
-    this.finished = true;
+    this.done = true;
     this.entry.stats.finish(this.startedAt, code);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { FRAME_HEADER_BYTES, FrameKind } from '../../src/protocol/frame';
-import { FrameWriter, payloadExceeds, type FrameWriterOptions } from '../../src/protocol/frame-writer';
+import { DEFAULT_MAX_BATCH_FRAMES, FrameWriter, payloadExceeds, type FrameWriterOptions } from '../../src/protocol/frame-writer';
 
 const SLAB_BYTES = 64 * 1024;
 
@@ -92,18 +92,19 @@ describe('FrameWriter: coalescing', () => {
     writer.close();
   });
 
-  test('the 16th frame flushes at once; the 17th starts the next batch', async () => {
+  test('the DEFAULT_MAX_BATCH_FRAMES-th frame flushes at once; the next starts the next batch', async () => {
     const socket = new FakeSocket();
     const writer = writerOn(socket);
-    for (let id = 1; id <= 15; id++) writer.write(FrameKind.PING, id, undefined);
+    const n = DEFAULT_MAX_BATCH_FRAMES;
+    for (let id = 1; id < n; id++) writer.write(FrameKind.PING, id, undefined);
     assert.equal(socket.copies.length, 0);
-    writer.write(FrameKind.PING, 16, undefined);
-    assert.equal(socket.copies.length, 1, 'flushed synchronously by the 16th frame');
-    assert.equal(parse(socket.copies[0]).length, 16);
-    writer.write(FrameKind.PING, 17, undefined);
+    writer.write(FrameKind.PING, n, undefined);
+    assert.equal(socket.copies.length, 1, `flushed synchronously by frame ${n}`);
+    assert.equal(parse(socket.copies[0]).length, n);
+    writer.write(FrameKind.PING, n + 1, undefined);
     assert.equal(socket.copies.length, 1);
     await nextTurn();
-    assert.deepEqual(parse(socket.copies[1]).map((f) => f.id), [17]);
+    assert.deepEqual(parse(socket.copies[1]).map((f) => f.id), [n + 1]);
     writer.close();
   });
 
@@ -220,7 +221,7 @@ describe('FrameWriter: large and multi-byte payloads', () => {
         for (const c of socket.copies) {
           const single = parse(c).length === 1;
           assert.ok(c.length <= SLAB_BYTES || single, 'only a single large frame may exceed 64 KiB');
-          assert.ok(parse(c).length <= 16 || single);
+          assert.ok(parse(c).length <= DEFAULT_MAX_BATCH_FRAMES || single);
         }
         assertNothingOverwritten(socket);
         writer.close();

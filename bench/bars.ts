@@ -1,0 +1,55 @@
+import { formatLatency, formatRatio } from './format';
+import type { CellSummary } from './throughput';
+import { WORKLOADS, type SystemName, type WorkloadName } from './workloads';
+
+/** The issue's acceptance bars, judged on MyRPC with the JSON codec against the raw echo of the same run. */
+export interface BarVerdict {
+  bar: string;
+  measured: string;
+  pass: boolean | undefined;
+}
+
+const JUDGED: SystemName = 'myrpc-json';
+
+function find(cells: CellSummary[], system: SystemName, workload: WorkloadName, inFlight: number): CellSummary | undefined {
+  return cells.find((c) => c.system === system && c.workload === workload && c.inFlight === inFlight);
+}
+
+function throughputBar(cells: CellSummary[], workload: WorkloadName, label: string): BarVerdict {
+  const c = find(cells, JUDGED, workload, 64);
+  const bar = `MyRPC JSON ${label} @64 in flight ≥ 0.60× raw calls/s`;
+  if (!c || c.ratio === undefined) return { bar, measured: 'not measured', pass: undefined };
+  const rounds = c.roundRatios ?? [];
+  const spread = rounds.length > 1 ? ` (round by round: ${rounds.map((r) => formatRatio(r)).join(', ')})` : '';
+  return { bar, measured: `${formatRatio(c.ratio)}${spread}`, pass: c.ratio >= 0.6 && !c.stall };
+}
+
+function latencyBars(cells: CellSummary[]): BarVerdict[] {
+  return WORKLOADS.map(({ name, label }) => {
+    const c = find(cells, JUDGED, name, 1);
+    const bar = `MyRPC JSON ${label} p50 @1 in flight ≤ 1.30× raw p50`;
+    if (!c || c.p50Ratio === undefined) return { bar, measured: 'not measured', pass: undefined };
+    const base = c.p50Ms / c.p50Ratio;
+    return { bar, measured: `${formatRatio(c.p50Ratio)} (${formatLatency(c.p50Ms)} vs ${formatLatency(base)})`, pass: c.p50Ratio <= 1.3 };
+  });
+}
+
+function stallBar(cells: CellSummary[]): BarVerdict {
+  const mine = cells.filter((c) => c.system.startsWith('myrpc'));
+  const bad = mine.filter((c) => c.stall || c.errors > 0);
+  const slowest = Math.max(0, ...mine.map((c) => c.maxMs));
+  const bar = 'no stall: every MyRPC cell completes calls, none slower than 5 s, no errors';
+  if (mine.length === 0) return { bar, measured: 'not measured', pass: undefined };
+  const measured = bad.length === 0
+    ? `${mine.length} cells, slowest call ${formatLatency(slowest)}`
+    : bad.map((c) => `${c.system} ${c.workload} @${c.inFlight}: ${c.flags.join('; ')}`).join(' | ');
+  return { bar, measured, pass: bad.length === 0 };
+}
+
+export function judgeBars(cells: CellSummary[]): BarVerdict[] {
+  return [throughputBar(cells, 'add', 'add'), throughputBar(cells, 'echo-1k', 'echo 1 KiB'), ...latencyBars(cells), stallBar(cells)];
+}
+
+export function renderBars(verdicts: BarVerdict[]): string {
+  return verdicts.map((v) => `  [${v.pass === undefined ? 'n/a ' : v.pass ? 'PASS' : 'FAIL'}] ${v.bar}: ${v.measured}`).join('\n');
+}
