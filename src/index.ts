@@ -58,3 +58,15 @@ export { RegistryService, type Snapshot, type InstanceInfo } from './discovery/r
 export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
 export { RegistryDiscovery, type RegistryDiscoveryOptions, type DiscoveryEvents } from './discovery/registry-discovery';
 export type { RegistryAddress } from './discovery/registry-address';
+
+export { EtcdRegistrar, DEFAULT_ETCD_TTL_SECONDS, type EtcdRegistrarOptions, type EtcdRegistrarStats } from './discovery/etcd-registrar';
+export { EtcdDiscovery, type EtcdDiscoveryOptions, type EtcdDiscoveryEvents } from './discovery/etcd-discovery';
+export { DEFAULT_ETCD_REQUEST_TIMEOUT_MS, type EtcdConnectionOptions } from './discovery/etcd-client';
+export { DEFAULT_ETCD_PREFIX, etcdInstanceKey, etcdServicePrefix, type EtcdInstanceValue } from './discovery/etcd-key-layout';
+
+export type { Logger } from './observability/logger';
+export { silentLogger } from './observability/logger';
+export { HTTP_STATUS, httpStatusOf } from './http/status-map';
+export { TUNNEL_PATH } from './http/tunnel';
+export type { DebugSnapshot, MethodSnapshot, ServerFigures } from './http/debug-snapshot';
+export { DescribeService, DESCRIBE_SERVICE, type ServiceDescription, type MethodDescription, type ParamDescription, type JsonSchema } from './server/describe-service';

@@ -1,0 +1,218 @@
+import { EventEmitter } from 'eventemitter3';
+import type { Etcd3, IKeyValue, IWatchResponse } from 'etcd3';
+import { makeEndpoint, type Endpoint } from '../balancer/endpoint';
+import { RpcCode, RpcError } from '../errors/rpc-error';
+import { clampDelay } from '../util/timers';
+import type { Discovery } from './discovery';
+import { Backoff, DEFAULT_ETCD_REQUEST_TIMEOUT_MS, EtcdClientHandle, etcdUnavailable, sleep, within, type EtcdConnectionOptions } from './etcd-client';
+import { DEFAULT_ETCD_PREFIX, decodeEtcdInstance, etcdServicePrefix } from './etcd-key-layout';
+import { loadAwareWeight } from './load-weight';
+
+export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
+  /** The service name servers registered under. */
+  service: string;
+  /** Key prefix shared by servers and clients. Default `/myrpc`. */
+  prefix?: string;
+  /** Divide each weight by the server's reported load (see `loadAwareWeight`). Default false. */
+  loadAwareWeights?: boolean;
+  /** Deadline of each full read of the list, ms. Default 5000. */
+  requestTimeoutMs?: number;
+  /** Backoff between tries while etcd is unreachable, ms: from `minRetryMs` (100) doubling to `maxRetryMs` (2000). */
+  minRetryMs?: number;
+  maxRetryMs?: number;
+}
+
+export interface EtcdDiscoveryEvents {
+  /** etcd became unreachable: the list is the last one known. */
+  stale: (err: RpcError) => void;
+  /** etcd answered again and the list has caught up. */
+  fresh: () => void;
+}
+
+/** How long the watch must have lived before a failure starts the backoff from its minimum again, ms. */
+const WATCH_SETTLED_MS = 5_000;
+/** Longest we wait for etcd to confirm a watch's cancellation when stopping, ms. */
+const CANCEL_WAIT_MS = 1_000;
+
+/**
+ * Client-side discovery of one service from etcd: a full read of `<prefix>/services/<service>/`, then a watch
+ * from the revision after that read, so no change falls between them. When the watch drops (etcd stopped, or
+ * the connection broke) it reads the whole list again before watching again; while that read fails the list
+ * stays as it was and `stale` is true.
+ */
+export class EtcdDiscovery extends EventEmitter<EtcdDiscoveryEvents> implements Discovery {
+  private list: readonly Endpoint[] = Object.freeze([]);
+  private signature = '';
+  private entries = new Map<string, Endpoint>();
+  private readonly subscribers = new Set<(endpoints: readonly Endpoint[]) => void>();
+  private readonly handle: EtcdClientHandle;
+  private readonly keyPrefix: string;
+  private readonly requestTimeoutMs: number;
+  private readonly stop = new AbortController();
+  private readonly first: Promise<void>;
+  private resolveFirst!: () => void;
+  private isStale = false;
+  private endWatch: (() => void) | undefined;
+  private readonly loop: Promise<void>;
+  private readCount = 0;
+
+  constructor(private readonly options: EtcdDiscoveryOptions) {
+    super();
+    this.handle = new EtcdClientHandle(options);
+    this.keyPrefix = etcdServicePrefix(options.prefix ?? DEFAULT_ETCD_PREFIX, options.service);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_ETCD_REQUEST_TIMEOUT_MS;
+    this.first = new Promise((resolve) => (this.resolveFirst = resolve));
+    this.loop = this.run();
+  }
+
+  get stale(): boolean {
+    return this.isStale;
+  }
+
+  /** Full reads of the list that succeeded: the first one, then one per catch-up after the watch dropped. */
+  get reads(): number {
+    return this.readCount;
+  }
+
+  endpoints(): readonly Endpoint[] {
+    return this.list;
+  }
+
+  subscribe(listener: (endpoints: readonly Endpoint[]) => void): () => void {
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  }
+
+  /**
+   * Unlike the library's other timers, this one holds the process open: someone is waiting for it, and
+   * `await discovery.ready()` with etcd down must end in this error, not in a silent exit.
+   */
+  ready(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      const fail = (): void => reject(new RpcError(RpcCode.UNAVAILABLE, `no list of '${this.options.service}' from ${this.handle.where} within ${timeoutMs} ms`));
+      timer = setTimeout(fail, clampDelay(timeoutMs));
+    });
+    return Promise.race([this.first, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Cancels the watch and closes the etcd client if it was made here; the list stays as it was. */
+  async close(): Promise<void> {
+    this.stop.abort();
+    this.endWatch?.();
+    await this.loop;
+    await this.handle.close();
+  }
+
+  private async run(): Promise<void> {
+    const backoff = new Backoff(this.options.minRetryMs ?? 100, this.options.maxRetryMs ?? 2_000);
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      let client: Etcd3;
+      let revision: string;
+      try {
+        client = await this.handle.get();
+        revision = await untilAborted(this.readAll(client), signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        this.setStale(etcdUnavailable(this.handle.where, `reading ${this.keyPrefix}`, err));
+        await sleep(backoff.next(), signal);
+        continue;
+      }
+      this.setFresh();
+      const watchedMs = await this.watchFrom(client, revision);
+      if (watchedMs >= WATCH_SETTLED_MS) backoff.reset();
+      else await sleep(backoff.next(), signal); // a watch that keeps dropping at once must not spin
+    }
+  }
+
+  /** Replaces the list with etcd's; resolves with the revision it was read at. */
+  private async readAll(client: Etcd3): Promise<string> {
+    const res = await client.getAll().prefix(this.keyPrefix).options({ deadline: Date.now() + this.requestTimeoutMs }).exec();
+    if (this.stop.signal.aborted) return res.header.revision;
+    const entries = new Map<string, Endpoint>();
+    for (const kv of res.kvs) {
+      const e = this.toEndpoint(kv);
+      if (e) entries.set(e.id, e);
+    }
+    this.entries = entries;
+    this.readCount++;
+    this.publish();
+    this.resolveFirst();
+    return res.header.revision;
+  }
+
+  /** Applies changes from the revision after `revision` until the watch drops or `close`; resolves with how long it lived, ms. */
+  private async watchFrom(client: Etcd3, revision: string): Promise<number> {
+    const started = Date.now();
+    const watcher = client.watch().prefix(this.keyPrefix).startRevision((BigInt(revision) + 1n).toString()).watcher();
+    let active = true;
+    await new Promise<void>((resolve) => {
+      this.endWatch = resolve;
+      watcher.on('data', (res: IWatchResponse) => active && this.apply(res));
+      watcher.on('disconnected', () => resolve());
+      watcher.on('error', () => resolve()); // e.g. cancelled by etcd after a compaction: read everything again
+      if (this.stop.signal.aborted) resolve();
+    });
+    active = false;
+    this.endWatch = undefined;
+    await within(watcher.cancel().catch(() => undefined), CANCEL_WAIT_MS);
+    return Date.now() - started;
+  }
+
+  private apply(res: IWatchResponse): void {
+    for (const event of res.events) {
+      const id = event.kv.key.toString().slice(this.keyPrefix.length);
+      const e = event.type === 'Put' ? this.toEndpoint(event.kv) : undefined;
+      if (e) this.entries.set(id, e);
+      else this.entries.delete(id); // deleted, expired with its lease, or no longer a valid entry
+    }
+    this.publish();
+  }
+
+  private toEndpoint(kv: IKeyValue): Endpoint | undefined {
+    const id = kv.key.toString().slice(this.keyPrefix.length);
+    const value = decodeEtcdInstance(kv.value.toString());
+    if (!value || id.length === 0) return undefined;
+    const weight = this.options.loadAwareWeights ? loadAwareWeight(value.weight, value.load) : value.weight;
+    try {
+      return makeEndpoint({ id, host: value.host, port: value.port, weight, metadata: value.metadata });
+    } catch {
+      return undefined; // a weight that load made zero
+    }
+  }
+
+  /** Tells subscribers, when the list they would see changed (a load update that moves no weight is no change). */
+  private publish(): void {
+    const list = [...this.entries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const signature = JSON.stringify(list);
+    if (signature === this.signature) return;
+    this.signature = signature;
+    this.list = Object.freeze(list);
+    for (const l of [...this.subscribers]) l(this.list);
+  }
+
+  private setStale(err: RpcError): void {
+    if (this.isStale) return;
+    this.isStale = true;
+    this.emit('stale', err);
+  }
+
+  private setFresh(): void {
+    if (!this.isStale) return;
+    this.isStale = false;
+    this.emit('fresh');
+  }
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the promise itself is left to settle unobserved). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('closed'));
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Error('closed'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}
