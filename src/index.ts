@@ -56,7 +56,8 @@ export { announce } from './discovery/announce';
 export { RegistryServer, startRegistry, DEFAULT_REGISTRY_PORT, type RegistryServerOptions } from './discovery/registry-server';
 export { RegistryService, type Snapshot, type InstanceInfo } from './discovery/registry-service';
 export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
-export { RegistryDiscovery, type RegistryDiscoveryOptions, type DiscoveryEvents } from './discovery/registry-discovery';
+export { RegistryDiscovery, type RegistryDiscoveryOptions } from './discovery/registry-discovery';
+export { ListDiscovery, type DiscoveryEvents } from './discovery/list-discovery';
 export type { RegistryAddress } from './discovery/registry-address';
 
 export { EtcdRegistrar, DEFAULT_ETCD_TTL_SECONDS, type EtcdRegistrarOptions, type EtcdRegistrarStats } from './discovery/etcd-registrar';

@@ -1,11 +1,9 @@
-import { EventEmitter } from 'eventemitter3';
 import type { Etcd3, IKeyValue, IWatchResponse } from 'etcd3';
 import { makeEndpoint, type Endpoint } from '../balancer/endpoint';
-import { RpcCode, RpcError } from '../errors/rpc-error';
-import { clampDelay } from '../util/timers';
-import type { Discovery } from './discovery';
-import { Backoff, DEFAULT_ETCD_REQUEST_TIMEOUT_MS, EtcdClientHandle, etcdUnavailable, sleep, within, type EtcdConnectionOptions } from './etcd-client';
+import { Backoff, sleep } from '../util/backoff';
+import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS, EtcdClientHandle, etcdUnavailable, within, type EtcdConnectionOptions } from './etcd-client';
 import { DEFAULT_ETCD_PREFIX, decodeEtcdInstance, etcdServicePrefix } from './etcd-key-layout';
+import { ListDiscovery, type DiscoveryEvents } from './list-discovery';
 import { loadAwareWeight } from './load-weight';
 
 export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
@@ -22,12 +20,8 @@ export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
   maxRetryMs?: number;
 }
 
-export interface EtcdDiscoveryEvents {
-  /** etcd became unreachable: the list is the last one known. */
-  stale: (err: RpcError) => void;
-  /** etcd answered again and the list has caught up. */
-  fresh: () => void;
-}
+/** The same events as every registry-fed source. */
+export type EtcdDiscoveryEvents = DiscoveryEvents;
 
 /** How long the watch must have lived before a failure starts the backoff from its minimum again, ms. */
 const WATCH_SETTLED_MS = 5_000;
@@ -40,18 +34,12 @@ const CANCEL_WAIT_MS = 1_000;
  * the connection broke) it reads the whole list again before watching again; while that read fails the list
  * stays as it was and `stale` is true.
  */
-export class EtcdDiscovery extends EventEmitter<EtcdDiscoveryEvents> implements Discovery {
-  private list: readonly Endpoint[] = Object.freeze([]);
-  private signature = '';
+export class EtcdDiscovery extends ListDiscovery {
   private entries = new Map<string, Endpoint>();
-  private readonly subscribers = new Set<(endpoints: readonly Endpoint[]) => void>();
   private readonly handle: EtcdClientHandle;
   private readonly keyPrefix: string;
   private readonly requestTimeoutMs: number;
   private readonly stop = new AbortController();
-  private readonly first: Promise<void>;
-  private resolveFirst!: () => void;
-  private isStale = false;
   private endWatch: (() => void) | undefined;
   private readonly loop: Promise<void>;
   private readCount = 0;
@@ -61,12 +49,7 @@ export class EtcdDiscovery extends EventEmitter<EtcdDiscoveryEvents> implements 
     this.handle = new EtcdClientHandle(options);
     this.keyPrefix = etcdServicePrefix(options.prefix ?? DEFAULT_ETCD_PREFIX, options.service);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_ETCD_REQUEST_TIMEOUT_MS;
-    this.first = new Promise((resolve) => (this.resolveFirst = resolve));
     this.loop = this.run();
-  }
-
-  get stale(): boolean {
-    return this.isStale;
   }
 
   /** Full reads of the list that succeeded: the first one, then one per catch-up after the watch dropped. */
@@ -74,26 +57,8 @@ export class EtcdDiscovery extends EventEmitter<EtcdDiscoveryEvents> implements 
     return this.readCount;
   }
 
-  endpoints(): readonly Endpoint[] {
-    return this.list;
-  }
-
-  subscribe(listener: (endpoints: readonly Endpoint[]) => void): () => void {
-    this.subscribers.add(listener);
-    return () => this.subscribers.delete(listener);
-  }
-
-  /**
-   * Unlike the library's other timers, this one holds the process open: someone is waiting for it, and
-   * `await discovery.ready()` with etcd down must end in this error, not in a silent exit.
-   */
-  ready(timeoutMs = 10_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      const fail = (): void => reject(new RpcError(RpcCode.UNAVAILABLE, `no list of '${this.options.service}' from ${this.handle.where} within ${timeoutMs} ms`));
-      timer = setTimeout(fail, clampDelay(timeoutMs));
-    });
-    return Promise.race([this.first, timeout]).finally(() => clearTimeout(timer));
+  protected describe(): string {
+    return `${this.handle.where} for '${this.options.service}'`;
   }
 
   /** Cancels the watch and closes the etcd client if it was made here; the list stays as it was. */
@@ -137,8 +102,7 @@ export class EtcdDiscovery extends EventEmitter<EtcdDiscoveryEvents> implements 
     }
     this.entries = entries;
     this.readCount++;
-    this.publish();
-    this.resolveFirst();
+    this.publish([...entries.values()]);
     return res.header.revision;
   }
 
@@ -167,7 +131,7 @@ export class EtcdDiscovery extends EventEmitter<EtcdDiscoveryEvents> implements 
       if (e) this.entries.set(id, e);
       else this.entries.delete(id); // deleted, expired with its lease, or no longer a valid entry
     }
-    this.publish();
+    this.publish([...this.entries.values()]);
   }
 
   private toEndpoint(kv: IKeyValue): Endpoint | undefined {
@@ -182,27 +146,6 @@ export class EtcdDiscovery extends EventEmitter<EtcdDiscoveryEvents> implements 
     }
   }
 
-  /** Tells subscribers, when the list they would see changed (a load update that moves no weight is no change). */
-  private publish(): void {
-    const list = [...this.entries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const signature = JSON.stringify(list);
-    if (signature === this.signature) return;
-    this.signature = signature;
-    this.list = Object.freeze(list);
-    for (const l of [...this.subscribers]) l(this.list);
-  }
-
-  private setStale(err: RpcError): void {
-    if (this.isStale) return;
-    this.isStale = true;
-    this.emit('stale', err);
-  }
-
-  private setFresh(): void {
-    if (!this.isStale) return;
-    this.isStale = false;
-    this.emit('fresh');
-  }
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts (the promise itself is left to settle unobserved). */

@@ -1,6 +1,7 @@
 import type { Lease } from 'etcd3';
 import { clampDelay, unrefTimer } from '../util/timers';
-import { Backoff, DEFAULT_ETCD_REQUEST_TIMEOUT_MS, EtcdClientHandle, etcdUnavailable, sleep, within, type EtcdConnectionOptions } from './etcd-client';
+import { Backoff, sleep } from '../util/backoff';
+import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS, EtcdClientHandle, etcdUnavailable, within, type EtcdConnectionOptions } from './etcd-client';
 import { DEFAULT_ETCD_PREFIX, encodeEtcdInstance, etcdInstanceKey } from './etcd-key-layout';
 import { loadAwareWeight } from './load-weight';
 import type { LoadReport, Registrar, Registration } from './registrar';

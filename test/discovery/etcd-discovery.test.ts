@@ -261,7 +261,7 @@ describe('EtcdDiscovery without an etcd to talk to', () => {
       const err = await discovery.ready(300).then(() => undefined, (e: unknown) => e);
       assert.ok(RpcError.is(err), `expected an RpcError, got ${String(err)}`);
       assert.equal(err.code, 'UNAVAILABLE');
-      assert.match(err.message, /no list of 'Nowhere' from etcd at http:\/\/127\.0\.0\.1:\d+ within 300 ms/);
+      assert.match(err.message, /no endpoint list from etcd at http:\/\/127\.0\.0\.1:\d+ for 'Nowhere' within 300 ms/);
       assert.equal((await stale).code, 'UNAVAILABLE');
       assert.equal(discovery.stale, true);
       assert.deepEqual(discovery.endpoints(), []);
