@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Ctx, Method, RpcClient, RpcCode, RpcError, RpcServer, Service, withOptions, type CallContext, type ServiceProxy } from '../src/index';
 import { until, watchUnhandledRejections } from './client/wait';
+import { seededRandom } from './helpers/random';
 
 /*
  * After tens of thousands of calls that succeed, time out on the client, are cancelled at random moments,
@@ -76,18 +77,6 @@ class LeakService {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
-}
-
-/** Deterministic PRNG (mulberry32), so a failing mix can be replayed with LEAK_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -188,7 +177,7 @@ class Workload {
   disconnects = 0;
   replaced = 0;
   private port = 0;
-  private readonly random = prng(SEED);
+  private readonly random = seededRandom(SEED);
 
   async start(): Promise<void> {
     this.server.register(this.service);

@@ -13,22 +13,11 @@ import {
   type Endpoint,
   type LoadInfo,
 } from '../../src/index';
+import { seededRandom } from '../helpers/random';
 
 const eps = (n: number, weights: number[] = []): Endpoint[] =>
   Array.from({ length: n }, (_, i) => makeEndpoint({ host: '127.0.0.1', port: 7001 + i, id: String.fromCharCode(97 + i), weight: weights[i] ?? 1 }));
 const req = { service: 'S', method: 'm' };
-
-/** A deterministic generator (mulberry32), so random balancers are testable. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('round-robin', () => {
   test('takes each endpoint in turn and skips excluded ones', () => {
@@ -70,7 +59,7 @@ describe('smooth weighted round-robin', () => {
 
 describe('random', () => {
   test('is uniform enough with a seeded source, and honours exclusions', () => {
-    const b = new RandomBalancer({ random: seeded(1) });
+    const b = new RandomBalancer({ random: seededRandom(1) });
     b.update(eps(4));
     const counts = new Map<string, number>();
     for (let i = 0; i < 4000; i++) {
@@ -86,7 +75,7 @@ describe('least-loaded (power of two choices)', () => {
   test('of two draws, takes the one with fewer calls in flight × latency', () => {
     const inFlight: Record<string, number> = { a: 10, b: 0, c: 10, d: 10 };
     const load: LoadInfo = { inFlight: (e) => inFlight[e.id], latencyMs: () => 5 };
-    const b = new LeastLoadedBalancer({ load, random: seeded(7) });
+    const b = new LeastLoadedBalancer({ load, random: seededRandom(7) });
     b.update(eps(4));
     let picksOfB = 0;
     for (let i = 0; i < 1000; i++) if (b.pick(req)!.id === 'b') picksOfB++;
@@ -95,7 +84,7 @@ describe('least-loaded (power of two choices)', () => {
   });
   test('slow endpoints lose to fast ones at equal load', () => {
     const load: LoadInfo = { inFlight: () => 1, latencyMs: (e) => (e.id === 'a' ? 100 : 1) };
-    const b = new LeastLoadedBalancer({ load, random: seeded(3) });
+    const b = new LeastLoadedBalancer({ load, random: seededRandom(3) });
     b.update(eps(2));
     for (let i = 0; i < 20; i++) assert.equal(b.pick(req)!.id, 'b');
   });
