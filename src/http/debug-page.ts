@@ -36,6 +36,7 @@ const PAGE = `<!doctype html>
 </table>
 <div id="status"></div>
 <script>
+const count = (n, word) => n + ' ' + word + (n === 1 ? '' : 's');
 const fmt = (v) => (v === null || v === undefined ? '–' : (Math.round(v * 100) / 100).toString());
 function cell(text, cls) {
   const td = document.createElement('td');
@@ -46,7 +47,7 @@ function cell(text, cls) {
 function draw(snapshot) {
   const s = snapshot.server;
   document.getElementById('server').textContent =
-    (s.address ? s.address + ' · ' : '') + 'up ' + s.uptimeSeconds + ' s · ' + s.connections + ' connections · ' + s.inFlight + ' calls in flight';
+    (s.address ? s.address + ' · ' : '') + 'up ' + s.uptimeSeconds + ' s · ' + count(s.connections, 'connection') + ' · ' + count(s.inFlight, 'call') + ' in flight';
   const body = document.getElementById('methods');
   body.replaceChildren(...snapshot.methods.map((m) => {
     const tr = document.createElement('tr');
