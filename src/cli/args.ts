@@ -4,7 +4,10 @@ export interface ParsedArgs {
   flags: Map<string, string | true>;
 }
 
-export function parseArgs(argv: readonly string[], booleanFlags: ReadonlySet<string> = new Set(['help', 'h'])): ParsedArgs {
+/** Flags that never take a value, wherever they stand: `describe --json host:port Svc` must not eat `host:port`. */
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['help', 'h', 'json']);
+
+export function parseArgs(argv: readonly string[], booleanFlags: ReadonlySet<string> = BOOLEAN_FLAGS): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {

@@ -1,4 +1,6 @@
 import { RpcClient } from '../client/rpc-client';
+import type { Codec } from '../codec/codec';
+import { codecs } from '../codec/codec-registry';
 import { parseRegistryAddress } from '../discovery/registry-address';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDescription } from '../server/describe-service';
@@ -37,7 +39,14 @@ async function withClient<T>(args: ParsedArgs, address: string | undefined, run:
     throw new UsageError((err as Error).message.replace('registry address', 'address'));
   }
   const timeoutMs = intFlag(args, 'timeout', 10_000);
-  const client = new RpcClient({ ...target, codec: stringFlag(args, 'codec', 'json'), connectTimeoutMs: Math.min(timeoutMs, 5000), defaultTimeoutMs: timeoutMs });
+  const codecName = stringFlag(args, 'codec', 'json');
+  let codec: Codec;
+  try {
+    codec = codecs.resolve(codecName);
+  } catch (err) {
+    throw new UsageError(`--codec: ${(err as Error).message}`);
+  }
+  const client = new RpcClient({ ...target, codec, connectTimeoutMs: Math.min(timeoutMs, 5000), defaultTimeoutMs: timeoutMs });
   client.on('error', () => undefined);
   try {
     return await run(client, timeoutMs);

@@ -9,10 +9,15 @@ import { renderDebugPage } from './debug-page';
 import { debugSnapshot, type ServerFigures } from './debug-snapshot';
 import { renderMetrics } from './metrics';
 import { httpStatusOf } from './status-map';
+import { TUNNEL_PATH } from './tunnel';
 
 export const DEFAULT_HTTP_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
-import { TUNNEL_PATH } from './tunnel';
+/**
+ * A body over the limit is answered 413, not the table's 429 for RESOURCE_EXHAUSTED: 429 tells HTTP clients
+ * and proxies to retry later, and the same body will never fit.
+ */
+const PAYLOAD_TOO_LARGE = 413;
 
 /** What the gateway needs from its RpcServer. */
 export interface GatewayHost {
@@ -77,7 +82,8 @@ export class HttpGateway {
     readBody(req, this.host.maxBodyBytes).then(
       (body) => this.invoke(req, res, { service, method, args: [], timeoutMs, metadata: metadataOf(req) }, body),
       (err: RpcError) => {
-        sendError(res, err, { connection: 'close' });
+        const status = err.code === RpcCode.RESOURCE_EXHAUSTED ? PAYLOAD_TOO_LARGE : httpStatusOf(err.code);
+        sendError(res, err, { connection: 'close' }, status);
         req.resume();
       },
     );
@@ -141,14 +147,14 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(body);
 }
 
-function sendError(res: ServerResponse, err: RpcError, headers: Record<string, string> = {}): void {
+function sendError(res: ServerResponse, err: RpcError, headers: Record<string, string> = {}, status = httpStatusOf(err.code)): void {
   let body: string;
   try {
     body = JSON.stringify(err.toWire());
   } catch {
     body = JSON.stringify({ code: err.code, message: err.message });
   }
-  send(res, httpStatusOf(err.code), 'application/json', body, headers);
+  send(res, status, 'application/json', body, headers);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
