@@ -148,12 +148,20 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     });
     const http = createHttpServer((req, res) => gateway.handle(req, res));
     http.on('connect', (req, socket, head) => gateway.handleConnect(req, socket, head));
-    http.on('clientError', (err, socket) => socket.destroy(err));
+    http.on('clientError', (err, socket) => {
+      this.logger.warn({ err }, 'malformed HTTP request');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmalformed HTTP request; this port serves MyRPC over HTTP (POST /rpc/<Service>/<method>)\n');
+      else socket.destroy();
+    });
     this.http = http;
     return new Promise((resolve, reject) => {
-      http.once('error', reject);
+      const onError = (err: Error): void => {
+        this.http = undefined; // a failed listen (port in use) may be retried
+        reject(err);
+      };
+      http.once('error', onError);
       http.listen(port, host, () => {
-        http.off('error', reject);
+        http.off('error', onError);
         const address = http.address() as AddressInfo;
         this.logger.info({ address: address.address, port: address.port }, 'myrpc http listening');
         resolve(address);
