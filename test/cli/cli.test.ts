@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CalculatorService } from '../../samples/calculator/calculator-service';
 import { startCalculatorServer } from '../../samples/calculator/server';
@@ -11,6 +10,7 @@ import { CALL_HELP, DESCRIBE_HELP, LIST_HELP } from '../../src/cli/client-comman
 import { REGISTRY_HELP } from '../../src/cli/registry-command';
 import { Ctx, DESCRIBE_SERVICE, Method, RpcClient, Service, type CallContext, type RpcServer } from '../../src/index';
 import { until } from '../client/wait';
+import { closedPort } from '../helpers/servers';
 
 const MAIN = join(__dirname, '../../src/cli/main.js');
 
@@ -35,15 +35,6 @@ class EchoService {
   @Method() metadata(@Ctx() ctx: CallContext): Readonly<Record<string, string>> {
     return ctx.metadata;
   }
-}
-
-/** A port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 let server: RpcServer;

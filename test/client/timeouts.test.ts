@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createServer, Socket, type AddressInfo } from 'node:net';
+import { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -14,7 +14,7 @@ import {
   withOptions,
   type CallContext,
 } from '../../src/index';
-import { rawConnect, startServer, type Started } from '../helpers/servers';
+import { rawConnect, startServer, type Started, closedPort } from '../helpers/servers';
 import { clientPreface, encodeFrame, framesReceived, startFakeServer } from './fake-server';
 import { keepingLoopAlive, rejection, until } from './wait';
 
@@ -45,14 +45,6 @@ class Clock {
       }, { once: true });
     });
   }
-}
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 describe('connect timeout', () => {

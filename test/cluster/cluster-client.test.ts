@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ClusterClient, Method, RpcCode, RpcError, RpcServer, Service, ShardKey, StaticEndpointSource, type EndpointInit } from '../../src/index';
 import { KeyValueContract } from '../../samples/sharded-kv/contract';
 import { startKvServer } from '../../samples/sharded-kv/server';
+import { closedPort } from '../helpers/servers';
 
 interface Node {
   name: string;
@@ -100,17 +101,10 @@ async function flakyServer(name: string, failWith?: RpcCode): Promise<{ server: 
   return { server, service, port: (await server.listen(0)).port };
 }
 
-async function deadPort(): Promise<number> {
-  const s = new RpcServer().register(new Flaky('gone'));
-  const { port } = await s.listen(0);
-  await s.close({ graceMs: 0 });
-  return port;
-}
-
 describe('when endpoints fail', () => {
   test('failover: a request that never left (connection refused) goes to another endpoint', async () => {
     const good = await flakyServer('good');
-    const dead = await deadPort();
+    const dead = await closedPort();
     const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: dead }, { host: '127.0.0.1', port: good.port }], balancer: 'round-robin' });
     try {
       const flaky = cluster.proxy(Flaky);
@@ -124,7 +118,7 @@ describe('when endpoints fail', () => {
 
   test('failfast never retries', async () => {
     const good = await flakyServer('good');
-    const dead = await deadPort();
+    const dead = await closedPort();
     const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: dead }, { host: '127.0.0.1', port: good.port }], failMode: 'failfast' });
     try {
       await assert.rejects(cluster.proxy(Flaky).unsafe(), (e: unknown) => RpcError.is(e) && e.code === RpcCode.UNAVAILABLE && !e.mayHaveRun);

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { RpcClient, RpcServer, type RpcClientOptions, type RpcServerOptions } from '../../src/index';
 
 export interface Started {
@@ -73,4 +73,13 @@ export function rawConnect(port: number): Promise<RawPeer> {
     }));
     socket.once('error', reject);
   });
+}
+
+/** A port on 127.0.0.1 nothing listens on: bound once, then released (another process could take it, rarely). */
+export async function closedPort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { CalculatorContract } from '../../samples/calculator/contract';
 import { startCalculatorServer } from '../../samples/calculator/server';
 import { RpcClient, RpcCode, TUNNEL_PATH, withOptions, type RpcClientOptions } from '../../src/index';
 import { rejection, until } from '../client/wait';
+import { closedPort } from '../helpers/servers';
 
 async function setup(t: TestContext) {
   const started = await startCalculatorServer(0);
@@ -36,15 +37,6 @@ function rawExchange(port: number, head: string): Promise<string> {
       resolve(Buffer.concat(chunks).toString('latin1'));
     });
   });
-}
-
-/** A port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 test('httpTunnel: calls go through CONNECT /myrpc on the HTTP port and count as a MyRPC connection', async (t) => {
