@@ -100,4 +100,30 @@ describe('built-in registry', () => {
     await r.deregister();
     await Promise.all([aware.close(), plain.close()]);
   });
+
+  test('load-aware weights steer the weighted balancer: a server reporting load gets its smaller share', async () => {
+    const idle = await startKvServer('idle');
+    const busy = await startKvServer('busy');
+    const registrars = [new RegistryRegistrar({ registry: address, ttlMs: 5000 }), new RegistryRegistrar({ registry: address, ttlMs: 5000 })];
+    await registrars[0].register({ service: 'Steered', host: '127.0.0.1', port: idle.port }, () => ({ inFlight: 0, eventLoopDelayMs: 0 }));
+    await registrars[1].register({ service: 'Steered', host: '127.0.0.1', port: busy.port }, () => ({ inFlight: 32, eventLoopDelayMs: 0 }));
+    const discovery = new RegistryDiscovery({ registry: address, service: 'Steered', loadAwareWeights: true });
+    const cluster = new ClusterClient({ endpoints: discovery, balancer: 'weighted-round-robin' });
+    try {
+      await discovery.ready();
+      assert.ok(await eventually(() => discovery.endpoints().length === 2));
+      const kv = cluster.proxy(KeyValueContract);
+      const counts: Record<string, number> = {};
+      for (let i = 0; i < 30; i++) {
+        const { server } = await kv.stats();
+        counts[server] = (counts[server] ?? 0) + 1;
+      }
+      assert.deepEqual(counts, { idle: 20, busy: 10 }, 'weights 1 and 0.5: smooth weighted round-robin gives exactly 2:1');
+    } finally {
+      await cluster.close();
+      await discovery.close();
+      await Promise.all(registrars.map((r) => r.deregister()));
+      await Promise.all([idle.server.close({ graceMs: 0 }), busy.server.close({ graceMs: 0 })]);
+    }
+  });
 });
