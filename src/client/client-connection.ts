@@ -46,13 +46,13 @@ export class ClientConnection implements PendingOwner {
   ) {}
 
   /** Connects and handshakes; rejects with `UNAVAILABLE` (`timeout: 'connect' | 'handshake'` when timed out). */
-  static open(options: ClientConnectionOptions): Promise<ClientConnection> {
+  static open(options: ClientConnectionOptions, signal?: AbortSignal): Promise<ClientConnection> {
     return new Promise((resolve, reject) => {
       const target = { host: options.host, port: options.port };
       const socket = options.createConnection ? options.createConnection(target) : connect({ ...target, noDelay: true });
       socket.setNoDelay(true);
       const conn = new ClientConnection(socket, options);
-      conn.handshake(resolve, reject);
+      conn.handshake(resolve, reject, signal);
     });
   }
 
@@ -127,17 +127,22 @@ export class ClientConnection implements PendingOwner {
     return this.nextId;
   }
 
-  private handshake(resolve: (c: ClientConnection) => void, reject: (e: RpcError) => void): void {
+  /** `signal` aborts the attempt (the client was closed while connecting). */
+  private handshake(resolve: (c: ClientConnection) => void, reject: (e: RpcError) => void, signal?: AbortSignal): void {
     const { socket, options } = this;
     let settled = false;
     let received = Buffer.alloc(0);
+    const onAbort = (): void => fail(new RpcError(RpcCode.UNAVAILABLE, 'client closed while connecting', { mayHaveRun: false }));
     const fail = (err: RpcError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       reject(err);
     };
+    if (signal?.aborted) return void queueMicrotask(onAbort);
+    signal?.addEventListener('abort', onAbort, { once: true });
     let timer = unrefTimer(setTimeout(() => fail(unavailable(`connect to ${this.remote} timed out after ${options.connectTimeoutMs} ms`, 'connect')), options.connectTimeoutMs));
     const preface = encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceStatus.OK, maxFrameBytes: options.maxFrameBytes });
     let tunnelling = options.httpTunnel === true;
@@ -163,6 +168,7 @@ export class ClientConnection implements PendingOwner {
       if (verdict instanceof RpcError) return fail(verdict);
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.off('data', onData);
       this.becomeReady(received.subarray(verdict));
       resolve(this);

@@ -51,6 +51,8 @@ export interface ClientEvents {
 export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   private conn: ClientConnection | undefined;
   private connecting: Promise<ClientConnection> | undefined;
+  /** Aborts a connection attempt in progress when the client is closed. */
+  private readonly closing = new AbortController();
   private closed = false;
   private readonly host: string;
   private readonly port: number;
@@ -99,6 +101,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   /** Closes the connection; pending calls reject with `CANCELLED`, later calls with `UNAVAILABLE`. */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     const conn = this.conn ?? (await this.connecting?.catch(() => undefined));
     conn?.close();
     this.conn = undefined;
@@ -168,7 +171,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         httpTunnel: o.httpTunnel,
         onGoAway: (c, reason) => this.onGoAway(c, reason),
         onClose: (c, err) => this.onConnectionClose(c, err),
-      });
+      }, this.closing.signal);
       if (this.closed) {
         conn.close();
         throw new RpcError(RpcCode.UNAVAILABLE, 'client is closed', { mayHaveRun: false });
