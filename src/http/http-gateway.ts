@@ -119,15 +119,17 @@ class HttpCallOwner implements CallOwner {
     private readonly host: GatewayHost,
   ) {}
 
-  sendResult(_id: number, result: unknown): void {
+  sendResult(_id: number, result: unknown): RpcCode | undefined {
     let body: string;
     try {
       body = JSON.stringify(result === undefined ? null : result);
       if (body === undefined) throw new TypeError('not JSON');
     } catch {
-      return sendError(this.res, new RpcError(RpcCode.INTERNAL, 'the result could not be encoded'));
+      sendError(this.res, new RpcError(RpcCode.INTERNAL, 'the result could not be encoded'));
+      return RpcCode.INTERNAL;
     }
     send(this.res, 200, 'application/json', body);
+    return undefined;
   }
 
   sendError(_id: number, err: RpcError): void {

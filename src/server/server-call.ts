@@ -8,7 +8,8 @@ import type { MethodEntry } from './method-table';
 /** What a call needs from its connection. */
 export interface CallOwner {
   readonly peer: string;
-  sendResult(id: number, result: unknown): void;
+  /** Sends the result; returns the code of the error sent instead when it could not (e.g. not encodable). */
+  sendResult(id: number, result: unknown): RpcCode | undefined;
   sendError(id: number, err: RpcError): void;
   /** The call is over (answered, cancelled or expired): forget it. */
   release(id: number): void;
@@ -129,8 +130,8 @@ export class ServerCall {
       this.end(err.code);
       return this.owner.sendError(this.id, err);
     }
-    this.end(undefined);
-    this.owner.sendResult(this.id, plain);
+    this.end();
+    this.entry.stats.finish(this.startedAt, this.owner.sendResult(this.id, plain));
   }
 
   private fail(err: unknown): void {
@@ -158,10 +159,10 @@ export class ServerCall {
     }
   }
 
-  /** `code`: the error the call ended with, or undefined for a success. */
-  private end(code: string | undefined): void {
+  /** `code`: the error the call ended with; none for a success, whose figures wait for its encoding. */
+  private end(code?: string): void {
     this.done = true;
-    this.entry.stats.finish(this.startedAt, code);
+    if (code !== undefined) this.entry.stats.finish(this.startedAt, code);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.owner.release(this.id);

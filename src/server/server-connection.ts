@@ -83,17 +83,20 @@ export class ServerConnection implements CallOwner {
     this.socket.destroy();
   }
 
-  sendResult(id: number, result: unknown): void {
+  sendResult(id: number, result: unknown): RpcCode | undefined {
     let payload: string | Uint8Array;
     try {
       payload = this.codec.encode(result);
     } catch {
-      return this.sendError(id, new RpcError(RpcCode.INTERNAL, 'the result could not be encoded'));
+      this.sendError(id, new RpcError(RpcCode.INTERNAL, 'the result could not be encoded'));
+      return RpcCode.INTERNAL;
     }
     if (payloadExceeds(payload, this.peerMaxFrameBytes)) {
-      return this.sendError(id, new RpcError(RpcCode.RESOURCE_EXHAUSTED, `the result exceeds the client's frame limit of ${this.peerMaxFrameBytes} bytes`));
+      this.sendError(id, new RpcError(RpcCode.RESOURCE_EXHAUSTED, `the result exceeds the client's frame limit of ${this.peerMaxFrameBytes} bytes`));
+      return RpcCode.RESOURCE_EXHAUSTED;
     }
     this.writer?.write(FrameKind.RESPONSE, id, payload);
+    return undefined;
   }
 
   /** `notRun`: the request was refused before any of it ran, so a client may safely send it elsewhere. */
