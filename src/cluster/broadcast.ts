@@ -1,6 +1,7 @@
 import type { CallOptions } from '../client/call-options';
 import { createProxy, type ClientArgs, type Invoker } from '../client/proxy';
 import type { RpcError } from '../errors/rpc-error';
+import type { EndpointState } from './endpoint-state';
 import type { AnyClass } from '../metadata/metadata-storage';
 import type { ServiceDefinition } from '../metadata/service-definition';
 
@@ -31,4 +32,37 @@ export function broadcastProxy(
 ): unknown {
   const invoker: Invoker = { invoke: run };
   return createProxy(invoker, service, options);
+}
+
+/** Calls every target; in `first-error` mode the first failure aborts the others and rejects. */
+export async function runBroadcast(mode: BroadcastMode, targets: EndpointState[], service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
+  if (mode === 'settled') {
+    return Promise.all(
+      targets.map((t) =>
+        t.call(service, method, args, options).then(
+          (value) => ({ endpoint: t.endpoint.id, ok: true as const, value }),
+          (error: RpcError) => ({ endpoint: t.endpoint.id, ok: false as const, error }),
+        ),
+      ),
+    );
+  }
+  const controller = new AbortController();
+  const outer = options.signal;
+  const onOuterAbort = (): void => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    return await Promise.all(
+      targets.map((t) =>
+        t.call(service, method, args, { ...options, signal: controller.signal }).then(
+          (value) => ({ endpoint: t.endpoint.id, value }),
+          (err: unknown) => {
+            controller.abort(err);
+            throw err;
+          },
+        ),
+      ),
+    );
+  } finally {
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
 }

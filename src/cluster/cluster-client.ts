@@ -9,7 +9,7 @@ import { createProxy, type Invoker, type ServiceProxy } from '../client/proxy';
 import { DEFAULT_CALL_TIMEOUT_MS, type RpcClientOptions } from '../client/rpc-client';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
-import { broadcastProxy, type BroadcastMode, type BroadcastProxy, type SettledBroadcastProxy } from './broadcast';
+import { broadcastProxy, runBroadcast, type BroadcastMode, type BroadcastProxy, type SettledBroadcastProxy } from './broadcast';
 import type { CircuitBreakerOptions } from './circuit-breaker';
 import { StaticEndpointSource, type EndpointSource } from './endpoint-source';
 import { EndpointState } from './endpoint-state';
@@ -199,38 +199,6 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.balancer.update(healthy);
     this.shardBalancer.update(healthy);
     this.emit('healthy', healthy.map((e) => e.id));
-  }
-}
-
-async function runBroadcast(mode: BroadcastMode, targets: EndpointState[], service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
-  if (mode === 'settled') {
-    return Promise.all(
-      targets.map((t) =>
-        t.call(service, method, args, options).then(
-          (value) => ({ endpoint: t.endpoint.id, ok: true as const, value }),
-          (error: RpcError) => ({ endpoint: t.endpoint.id, ok: false as const, error }),
-        ),
-      ),
-    );
-  }
-  const controller = new AbortController();
-  const outer = options.signal;
-  const onOuterAbort = (): void => controller.abort(outer?.reason);
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
-  try {
-    return await Promise.all(
-      targets.map((t) =>
-        t.call(service, method, args, { ...options, signal: controller.signal }).then(
-          (value) => ({ endpoint: t.endpoint.id, value }),
-          (err: unknown) => {
-            controller.abort(err);
-            throw err;
-          },
-        ),
-      ),
-    );
-  } finally {
-    outer?.removeEventListener('abort', onOuterAbort);
   }
 }
 
