@@ -71,7 +71,7 @@ export class ClientConnection implements PendingOwner {
   /** Sends one request. The caller has checked `isReady`. */
   request(service: string, method: string, args: unknown[], deadline: number, signal?: AbortSignal, metadata?: Record<string, string>): Promise<unknown> {
     // The signal may have aborted while the connection was being opened, after the caller last looked.
-    if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal));
+    if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
     const timeoutMs = deadline - Date.now();
     if (timeoutMs <= 0) {
       return Promise.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${service}.${method}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false }));
@@ -87,7 +87,7 @@ export class ClientConnection implements PendingOwner {
     }
     const id = this.allocateId();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, new PendingCall(this, id, service, method, this.writer.flushes, deadline, signal, resolve, reject));
+      this.pending.set(id, new PendingCall(this, id, service, method, this.writer.flushes, timeoutMs, signal, resolve, reject));
       this.writer.write(FrameKind.REQUEST, id, payload);
     });
   }

@@ -23,12 +23,13 @@ export class PendingCall {
     private readonly method: string,
     /** The writer's flush count when the request was queued: the request is on the socket once flushes exceed it. */
     readonly queuedAt: number,
-    deadline: number,
+    /** Time left before the call's deadline, ms (the caller has just measured it). */
+    timeoutMs: number,
     private readonly signal: AbortSignal | undefined,
     private readonly resolveFn: (value: unknown) => void,
     private readonly rejectFn: (err: RpcError) => void,
   ) {
-    this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(deadline - Date.now())));
+    this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(timeoutMs)));
     if (signal) {
       this.onAbort = () => this.cancel();
       signal.addEventListener('abort', this.onAbort, { once: true });

@@ -47,6 +47,7 @@ export function buildArgumentChecker(def: MethodDefinition, validatorOptions = D
   const count = def.paramTypes.length;
   const where = `${def.service}.${def.name}`;
   const dtoIndexes: number[] = [];
+  const paths = def.paramTypes.map((_, i) => `args[${i}]`);
   const checks: ParamCheck[] = def.paramTypes.map((type, i) => {
     const primitive = type === undefined ? PRIMITIVE_CHECKS.get(Object) : PRIMITIVE_CHECKS.get(type);
     if (primitive) return primitive;
@@ -61,7 +62,7 @@ export function buildArgumentChecker(def: MethodDefinition, validatorOptions = D
       throw invalid(where, details);
     }
     const out = new Array<unknown>(count);
-    for (let i = 0; i < count; i++) out[i] = checks[i](args[i], `args[${i}]`, details);
+    for (let i = 0; i < count; i++) out[i] = checks[i](args[i], paths[i], details);
     if (details.length > 0) throw invalid(where, details);
     return dtoIndexes.length === 0 ? out : validateDtos(where, out, dtoIndexes, validatorOptions);
   };

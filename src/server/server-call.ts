@@ -26,8 +26,9 @@ export class ServerCall {
   private done = false;
   private readonly ctx: ServerCallContext | undefined;
   private readonly expireAt: number;
+  /** Time the call may take, ms: the caller's deadline or the handle timeout, whichever is sooner. */
+  private readonly budgetMs: number;
   private readonly timeoutKind: TimeoutKind;
-  private readonly onTimeout = (): void => this.expire();
   private readonly startedAt: number;
 
   constructor(
@@ -40,7 +41,8 @@ export class ServerCall {
   ) {
     const methodLimit = Math.min(entry.def.options.timeoutMs ?? Infinity, handleTimeoutMs);
     this.timeoutKind = request.timeoutMs <= methodLimit ? 'call' : 'handle';
-    this.expireAt = now + Math.min(request.timeoutMs, methodLimit);
+    this.budgetMs = Math.min(request.timeoutMs, methodLimit);
+    this.expireAt = now + this.budgetMs;
     const deadline = now + request.timeoutMs;
     this.startedAt = entry.stats.begin();
     if (entry.def.contextIndex >= 0) {
@@ -62,7 +64,7 @@ export class ServerCall {
   }
 
   start(args: unknown[]): void {
-    if (this.expireAt <= Date.now()) return this.expire();
+    if (this.budgetMs <= 0) return this.expire();
     let checked: unknown[] | Promise<unknown[]>;
     try {
       checked = this.entry.checkArgs(args);
@@ -155,7 +157,8 @@ export class ServerCall {
 
   private armTimer(): void {
     if (this.timer === undefined && !this.done) {
-      this.timer = unrefTimer(setTimeout(this.onTimeout, clampDelay(this.expireAt - Date.now())));
+      // The closure is made here, not per call: synchronous handlers never need a timer.
+      this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(this.expireAt - Date.now())));
     }
   }
 
