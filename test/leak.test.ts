@@ -7,7 +7,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Ctx, Method, RpcClient, RpcCode, RpcError, RpcServer, Service, withOptions, type CallContext, type ServiceProxy } from '../src/index';
-import { until, watchUnhandledRejections } from './client/wait';
+import { until, watchUnhandledRejections } from './helpers/wait';
 import { seededRandom } from './helpers/random';
 
 /*

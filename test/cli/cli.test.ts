@@ -9,7 +9,7 @@ import { KeyValueService } from '../../samples/sharded-kv/kv-service';
 import { CALL_HELP, DESCRIBE_HELP, LIST_HELP } from '../../src/cli/client-commands';
 import { REGISTRY_HELP } from '../../src/cli/registry-command';
 import { Ctx, DESCRIBE_SERVICE, Method, RpcClient, Service, type CallContext, type RpcServer } from '../../src/index';
-import { until } from '../client/wait';
+import { until } from '../helpers/wait';
 import { closedPort } from '../helpers/servers';
 
 const MAIN = join(__dirname, '../../src/cli/main.js');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Ctx, FrameKind, Method, RpcClient, RpcCode, type RpcError, Service, withOptions, type CallContext, type ServiceProxy } from '../../src/index';
 import { startServer, type Started } from '../helpers/servers';
 import { startFakeServer, type Frame } from './fake-server';
-import { deferred, rejection, settledBeforeIo, until, watchUnhandledRejections, type Deferred } from './wait';
+import { deferred, rejection, settledBeforeIo, until, watchUnhandledRejections, type Deferred } from '../helpers/wait';
 
 /** Handlers that run until their signal aborts, recording why; `entered` tells the test a call has started. */
 @Service('Worker')

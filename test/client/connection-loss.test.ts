@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Ctx, FrameKind, Method, RpcClient, RpcCode, type RpcError, Service, type CallContext } from '../../src/index';
 import { startServer, type Started } from '../helpers/servers';
 import { startFakeServer } from './fake-server';
-import { deferred, keepingLoopAlive, rejection, until, type Deferred } from './wait';
+import { deferred, keepingLoopAlive, rejection, until, type Deferred } from '../helpers/wait';
 
 @Service('Store')
 class Store {

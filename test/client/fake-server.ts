@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { DEFAULT_MAX_FRAME_BYTES, encodePreface, FrameKind, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus } from '../../src/protocol/frame';
 import { FrameReader } from '../../src/protocol/frame-reader';
 import { writeHeader } from '../../src/protocol/frame-writer';
-import { until } from './wait';
+import { until } from '../helpers/wait';
 
 /** One decoded frame (JSON codec). */
 export interface Frame {

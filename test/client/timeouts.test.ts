@@ -16,7 +16,7 @@ import {
 } from '../../src/index';
 import { rawConnect, startServer, type Started, closedPort } from '../helpers/servers';
 import { clientPreface, encodeFrame, framesReceived, startFakeServer } from './fake-server';
-import { keepingLoopAlive, rejection, until } from './wait';
+import { keepingLoopAlive, rejection, until } from '../helpers/wait';
 
 /** Handlers that never answer on their own: they end only when the server aborts their signal. */
 @Service('Clock')

@@ -1,25 +1,16 @@
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterClient, RpcError, withOptions } from '../../src/index';
 import { KeyValueContract } from '../../samples/sharded-kv/contract';
+import { forkListening, type Forked } from '../helpers/processes';
 
 const SERVER = join(__dirname, '../../samples/sharded-kv/server.js');
 const KEYS = Array.from({ length: 200 }, (_, i) => `key-${i}`);
 
-function startProcess(name: string, port = 0): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(SERVER, [name, String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 10_000);
-    child.once('message', (m: { port: number }) => {
-      clearTimeout(timer);
-      resolve({ child, port: m.port });
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-}
+const startProcess = (name: string, port = 0): Promise<Forked> => forkListening(SERVER, [name, String(port)]);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

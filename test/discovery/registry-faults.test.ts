@@ -1,33 +1,19 @@
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterClient, RegistryDiscovery, RpcError, withOptions } from '../../src/index';
 import { KeyValueContract } from '../../samples/sharded-kv/contract';
+import { until } from '../helpers/wait';
+import { forkListening, type Forked } from '../helpers/processes';
 
 const DIST = join(__dirname, '../..');
 const TTL_MS = 1000;
 
-function start(script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 10_000);
-    child.once('message', (m: { port: number }) => {
-      clearTimeout(timer);
-      resolve({ child, port: m.port });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} ${args.join(' ')} exited with ${code}`)));
-  });
-}
-const startRegistry = (port = 0): Promise<{ child: ChildProcess; port: number }> => start(join(DIST, 'src/cli/main.js'), ['registry', '--port', String(port)]);
-const startKv = (name: string, registry: string): Promise<{ child: ChildProcess; port: number }> =>
-  start(join(DIST, 'samples/sharded-kv/server.js'), [name, '0', '--registry', registry, '--ttl', String(TTL_MS)]);
-
-async function eventually(check: () => boolean, ms: number): Promise<boolean> {
-  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) if (check()) return true;
-  return check();
-}
+const startRegistry = (port = 0): Promise<Forked> => forkListening(join(DIST, 'src/cli/main.js'), ['registry', '--port', String(port)]);
+const startKv = (name: string, registry: string): Promise<Forked> =>
+  forkListening(join(DIST, 'samples/sharded-kv/server.js'), [name, '0', '--registry', registry, '--ttl', String(TTL_MS)]);
 
 test('built-in registry faults: SIGKILLed server expires; registry killed, calls go on; registry back, state rebuilt', async () => {
   const children: ChildProcess[] = [];
@@ -41,18 +27,18 @@ test('built-in registry faults: SIGKILLed server expires; registry killed, calls
   const kv = withOptions(cluster.proxy(KeyValueContract), { timeoutMs: 2000 });
   try {
     await discovery.ready();
-    assert.ok(await eventually(() => discovery.endpoints().length === 3, 5000), 'three servers registered');
+    await until(() => discovery.endpoints().length === 3, 5000, 'three servers registered');
 
     // 1. A server killed with SIGKILL cannot deregister: it disappears once its TTL passes, plus one notification.
     servers[2].child.kill('SIGKILL');
     const killedAt = Date.now();
-    assert.ok(await eventually(() => discovery.endpoints().length === 2, TTL_MS + 3000), 'the killed server expired');
+    await until(() => discovery.endpoints().length === 2, TTL_MS + 3000, 'the killed server expired');
     const goneAfterMs = Date.now() - killedAt;
     assert.ok(goneAfterMs >= TTL_MS / 3, `it was not removed before its entry could expire (${goneAfterMs} ms)`);
 
     // 2. The registry killed: discovery goes stale, keeps its list, and calls go on.
     registry.child.kill('SIGKILL');
-    assert.ok(await eventually(() => discovery.stale, 5000), 'discovery noticed the registry is gone');
+    await until(() => discovery.stale, 5000, 'discovery noticed the registry is gone');
     assert.equal(discovery.endpoints().length, 2, 'the last list is kept');
     let answered = 0;
     const errors: string[] = [];
@@ -71,10 +57,10 @@ test('built-in registry faults: SIGKILLed server expires; registry killed, calls
     // 3. The registry back on its port: renewals rebuild its state within one TTL; discovery catches up.
     registry = await startRegistry(registry.port);
     children.push(registry.child);
-    assert.ok(await eventually(() => !discovery.stale && discovery.endpoints().length === 2, TTL_MS + 5000), 'state rebuilt and discovery fresh again');
+    await until(() => !discovery.stale && discovery.endpoints().length === 2, TTL_MS + 5000, 'state rebuilt and discovery fresh again');
     const kv3 = await startKv('kv3', address);
     children.push(kv3.child);
-    assert.ok(await eventually(() => discovery.endpoints().length === 3, 5000), 'new registrations reach clients after the restart');
+    await until(() => discovery.endpoints().length === 3, 5000, 'new registrations reach clients after the restart');
     const servedBy = new Set<string>();
     for (let i = 0; i < 60; i++) servedBy.add((await kv.get(`k${i}`)).server);
     assert.deepEqual([...servedBy].sort(), ['kv0', 'kv1', 'kv3']);

@@ -4,12 +4,8 @@ import assert from 'node:assert/strict';
 import { announce, ClusterClient, RegistryDiscovery, RegistryRegistrar, RegistryServer, RpcClient, RpcCode, RpcError, type Endpoint } from '../../src/index';
 import { KeyValueContract } from '../../samples/sharded-kv/contract';
 import { startKvServer } from '../../samples/sharded-kv/server';
+import { until } from '../helpers/wait';
 
-/** Polls `check` every 20 ms until it holds or `ms` pass; resolves with whether it held. */
-async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
-  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) if (check()) return true;
-  return check();
-}
 const ids = (list: readonly Endpoint[]): string[] => list.map((e) => e.id).sort();
 
 describe('built-in registry', () => {
@@ -30,11 +26,11 @@ describe('built-in registry', () => {
     const a = new RegistryRegistrar({ registry: address, ttlMs: 5000 });
     await a.register({ service: 'Svc1', host: '127.0.0.1', port: 1111, metadata: { zone: 'z1', version: '2' } });
     // With a 20 s long poll, only a push-style answer can arrive within the bounded wait.
-    assert.ok(await eventually(() => discovery.endpoints().length === 1, 3000), 'the new server was announced promptly');
+    await until(() => discovery.endpoints().length === 1, 3000, 'the new server was announced promptly');
     const [e] = discovery.endpoints();
     assert.deepEqual([e.id, e.host, e.port, e.weight, e.metadata], ['127.0.0.1:1111', '127.0.0.1', 1111, 1, { zone: 'z1', version: '2' }]);
     await a.deregister();
-    assert.ok(await eventually(() => discovery.endpoints().length === 0, 3000), 'deregistration was announced promptly');
+    await until(() => discovery.endpoints().length === 0, 3000, 'deregistration was announced promptly');
     assert.deepEqual(seen, [[], ['127.0.0.1:1111'], []]);
     await discovery.close();
   });
@@ -44,8 +40,8 @@ describe('built-in registry', () => {
     await discovery.ready();
     const client = new RpcClient({ port: Number(address.split(':')[1]) });
     await client.call('MyRpcRegistry', 'register', [{ service: 'Svc2', id: 'x', host: '127.0.0.1', port: 2222, weight: 1, metadata: {}, ttlMs: 300 }]);
-    assert.ok(await eventually(() => discovery.endpoints().length === 1));
-    assert.ok(await eventually(() => discovery.endpoints().length === 0, 3000), 'expired');
+    await until(() => discovery.endpoints().length === 1, 5000, 'the entry to be listed');
+    await until(() => discovery.endpoints().length === 0, 3000, 'expired');
     await client.close();
     await discovery.close();
   });
@@ -81,7 +77,7 @@ describe('built-in registry', () => {
     const cluster = new ClusterClient({ endpoints: discovery });
     assert.equal((await cluster.proxy(KeyValueContract).put('a', 'b')).server, 'announced');
     await server.close({ graceMs: 100 });
-    assert.ok(await eventually(() => discovery.endpoints().length === 0, 3000), 'deregistered on close');
+    await until(() => discovery.endpoints().length === 0, 3000, 'deregistered on close');
     await cluster.close();
     await discovery.close();
   });
@@ -95,7 +91,7 @@ describe('built-in registry', () => {
     await Promise.all([aware.ready(), plain.ready()]);
     assert.equal(aware.endpoints()[0].weight, 1);
     inFlight = 32;
-    assert.ok(await eventually(() => aware.endpoints()[0]?.weight === 0.5, 3000), `weight now ${aware.endpoints()[0]?.weight}`);
+    await until(() => aware.endpoints()[0]?.weight === 0.5, 3000, 'the busy server\'s weight to halve');
     assert.equal(plain.endpoints()[0].weight, 1, 'without the option, weights are as registered');
     await r.deregister();
     await Promise.all([aware.close(), plain.close()]);
@@ -111,7 +107,7 @@ describe('built-in registry', () => {
     const cluster = new ClusterClient({ endpoints: discovery, balancer: 'weighted-round-robin' });
     try {
       await discovery.ready();
-      assert.ok(await eventually(() => discovery.endpoints().length === 2));
+      await until(() => discovery.endpoints().length === 2, 5000, 'both servers to be listed');
       const kv = cluster.proxy(KeyValueContract);
       const counts: Record<string, number> = {};
       for (let i = 0; i < 30; i++) {

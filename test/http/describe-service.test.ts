@@ -6,7 +6,7 @@ import { IsInt, IsString, Length, Min, ValidateNested } from 'class-validator';
 import { CalculatorService } from '../../samples/calculator/calculator-service';
 import { KeyValueService } from '../../samples/sharded-kv/kv-service';
 import { DESCRIBE_SERVICE, Method, RpcClient, RpcCode, RpcServer, Service, type RpcServerOptions, type ServiceDescription } from '../../src/index';
-import { rejection } from '../client/wait';
+import { rejection } from '../helpers/wait';
 
 class ShippingAddress {
   @IsString() @Length(5, 5) zip!: string;

@@ -3,7 +3,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { CalculatorService } from '../../samples/calculator/calculator-service';
 import { Method, RpcClient, RpcError, RpcServer, Service, type RpcCode } from '../../src/index';
-import { deferred, rejection, until, type Deferred } from '../client/wait';
+import { deferred, rejection, until, type Deferred } from '../helpers/wait';
 
 /** One sample line: `name{labels} value`. */
 interface Sample {

@@ -6,7 +6,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { CalculatorService } from '../../samples/calculator/calculator-service';
 import { Ctx, HTTP_STATUS, Method, RpcClient, RpcCode, RpcError, RpcServer, Service, type CallContext, type RpcServerOptions } from '../../src/index';
-import { until } from '../client/wait';
+import { until } from '../helpers/wait';
 
 /** A handler that fails with whatever code it is given, one that reports its metadata, and two that misbehave. */
 @Service('Probe')

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { CalculatorContract } from '../../samples/calculator/contract';
 import { startCalculatorServer } from '../../samples/calculator/server';
 import { RpcClient, RpcCode, TUNNEL_PATH, withOptions, type RpcClientOptions } from '../../src/index';
-import { rejection, until } from '../client/wait';
+import { rejection, until } from '../helpers/wait';
 import { closedPort } from '../helpers/servers';
 
 async function setup(t: TestContext) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { connect } from 'node:net';
 import { Method, RpcClient, RpcCode, RpcServer, Service, silentLogger, type Logger } from '../../src/index';
-import { rejection, until } from '../client/wait';
+import { rejection, until } from '../helpers/wait';
 
 type Level = keyof Logger;
 

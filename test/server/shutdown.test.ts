@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Ctx, FrameKind, Method, RpcCode, type RpcError, Service, type CallContext } from '../../src/index';
 import { rawConnect, startServer, type Started } from '../helpers/servers';
 import { clientPreface, encodeFrame, framesReceived } from '../client/fake-server';
-import { deferred, rejection, until } from '../client/wait';
+import { deferred, rejection, until } from '../helpers/wait';
 
 /** `order` runs until the test opens its gate or the server aborts its signal; `forever` only till the abort. */
 @Service('Shop')
