@@ -10,6 +10,10 @@ export { Ctx } from './decorators/ctx';
 export type { MethodOptions } from './metadata/metadata-storage';
 export type { ServiceDefinition, MethodDefinition, ShardKeyDefinition } from './metadata/service-definition';
 export { scanService, ServiceDefinitionError } from './metadata/service-scanner';
+export { arrayOf } from './metadata/param-types';
+export type { ParamType, ArrayMarker, StandardSchemaV1, StandardSchemaResult, StandardSchemaIssue } from './metadata/param-types';
+export type { MethodDecoratorBoth } from './decorators/method';
+export type { ServiceDecoratorBoth } from './decorators/service';
 
 export type { Codec } from './codec/codec';
 export { CodecRegistry, codecs } from './codec/codec-registry';
