@@ -64,10 +64,6 @@ export { RegistryDiscovery, type RegistryDiscoveryOptions } from './discovery/re
 export { ListDiscovery, type DiscoveryEvents } from './discovery/list-discovery';
 export type { RegistryAddress } from './discovery/registry-address';
 
-export { EtcdRegistrar, DEFAULT_ETCD_TTL_SECONDS, type EtcdRegistrarOptions, type EtcdRegistrarStats } from './discovery/etcd-registrar';
-export { EtcdDiscovery, type EtcdDiscoveryOptions, type EtcdDiscoveryEvents } from './discovery/etcd-discovery';
-export { DEFAULT_ETCD_REQUEST_TIMEOUT_MS, type EtcdConnectionOptions } from './discovery/etcd-client';
-export { DEFAULT_ETCD_PREFIX, etcdInstanceKey, etcdServicePrefix, type EtcdInstanceValue } from './discovery/etcd-key-layout';
 
 export type { Logger } from './observability/logger';
 export { silentLogger } from './observability/logger';

@@ -1,0 +1,96 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertLegacyReport, assertStandardReport, report } from '../toolchains/reports';
+import { npm, ok, run } from './npm';
+
+/** The repository root, from dist/test/package. */
+const ROOT = join(__dirname, '../../..');
+const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+
+interface PackedFile {
+  path: string;
+}
+
+describe('npm pack contents', () => {
+  let files: string[];
+  before(async () => {
+    const packed = ok(await npm(['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT), 'npm pack --dry-run');
+    files = (JSON.parse(packed.stdout) as { files: PackedFile[] }[])[0].files.map((f) => f.path);
+  });
+
+  test('the tarball holds the built code, its types, maps and sources, the ESM entries and the LICENSE', () => {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.js.map',
+      'dist/src/index.d.ts.map', 'dist/src/etcd.js', 'dist/src/etcd.d.ts', 'dist/src/cli/main.js', 'esm/index.mjs', 'esm/etcd.mjs',
+      'src/index.ts', 'docs/PROTOCOL.md']) {
+      assert.ok(files.includes(f), `${f} is packed`);
+    }
+  });
+
+  test('the tarball holds no tests, samples, benchmarks or build leftovers', () => {
+    const stray = files.filter((f) => /^(dist\/(test|samples|bench|toolchains)|test|samples|bench|scratch|node_modules)\//.test(f) || f.endsWith('.tsbuildinfo'));
+    assert.deepEqual(stray, []);
+  });
+
+  test('source maps resolve: every map names a packed source and carries its text', () => {
+    const maps = files.filter((f) => f.startsWith('dist/src/') && f.endsWith('.js.map'));
+    assert.ok(maps.length > 20, `${maps.length} maps`);
+    for (const m of maps) {
+      const map = JSON.parse(readFileSync(join(ROOT, m), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+      const source = join(m, '..', map.sources[0]).replace(/\\/g, '/');
+      assert.ok(files.includes(source), `${m} points at ${source}, which is packed`);
+      assert.ok((map.sourcesContent?.[0]?.length ?? 0) > 0, `${m} inlines its source`);
+    }
+  });
+
+  test('package.json: peers for the decorator libraries, etcd3 and prom-client optional, scripts that build', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    for (const peer of ['class-validator', 'class-transformer', 'reflect-metadata', 'etcd3', 'prom-client']) {
+      assert.ok(pkg.peerDependencies[peer], `${peer} is a peer`);
+      assert.equal(pkg.dependencies[peer], undefined, `${peer} is not a plain dependency`);
+    }
+    assert.deepEqual(pkg.peerDependenciesMeta, { etcd3: { optional: true }, 'prom-client': { optional: true } });
+    assert.match(String(pkg.scripts.prepare), /build/);
+    assert.match(String(pkg.scripts.prepack), /build/);
+    assert.ok(pkg.repository, 'repository is set');
+  });
+});
+
+describe('installing the packed tarball into an empty project', () => {
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'myrpc-install-'));
+    ok(await npm(['pack', '--ignore-scripts', '--pack-destination', dir], ROOT), 'npm pack');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    // --prefer-offline: the tarball's dependencies and peers come from the npm cache `npm ci` filled.
+    const tarball = join(dir, 'myrpc-0.1.0.tgz');
+    ok(await npm(['install', '--prefer-offline', '--no-package-lock', tarball, 'zod'], dir, 240_000), 'npm install of the tarball');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('pulls no gRPC and no etcd3, but the peers a decorator user needs', () => {
+    for (const absent of ['@grpc/grpc-js', 'etcd3', 'protobufjs', 'prom-client']) assert.equal(existsSync(join(dir, 'node_modules', absent)), false, `${absent} is not installed`);
+    for (const present of ['myrpc/dist/src/index.js', 'class-validator', 'class-transformer', 'reflect-metadata']) {
+      assert.ok(existsSync(join(dir, 'node_modules', present)), `${present} is installed`);
+    }
+  });
+
+  test('require, import and myrpc/etcd work from the installed package', async () => {
+    const cjs = ok(await run(process.execPath, ['-e', "const m = require('myrpc'); const e = require('myrpc/etcd'); console.log(typeof m.RpcServer, typeof e.EtcdRegistrar)"], dir, 30_000), 'require');
+    assert.equal(cjs.stdout.trim(), 'function function');
+    const script = "import { RpcServer } from 'myrpc'; import { createRequire } from 'node:module'; const req = createRequire(process.cwd() + '/x.js'); console.log(typeof RpcServer, RpcServer === req('myrpc').RpcServer)";
+    const esm = ok(await run(process.execPath, ['--input-type=module', '-e', script], dir, 30_000), 'import');
+    assert.equal(esm.stdout.trim(), 'function true', 'the ESM entry re-exports the same classes as require()');
+  });
+
+  test('under tsx, the legacy and standard-decorator projects work against the installed package', async () => {
+    for (const project of ['legacy', 'standard']) {
+      mkdirSync(join(dir, project));
+      for (const f of ['main.ts', 'tsconfig.json']) copyFileSync(join(ROOT, 'test/toolchains', project, f), join(dir, project, f));
+    }
+    assertLegacyReport(report(await run(process.execPath, [TSX, 'main.ts'], join(dir, 'legacy'), 60_000)));
+    assertStandardReport(report(await run(process.execPath, [TSX, 'main.ts'], join(dir, 'standard'), 60_000)));
+  });
+});
