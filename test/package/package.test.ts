@@ -94,3 +94,21 @@ describe('installing the packed tarball into an empty project', () => {
     assertStandardReport(report(await run(process.execPath, [TSX, 'main.ts'], join(dir, 'standard'), 60_000)));
   });
 });
+
+describe('installing from a git checkout', () => {
+  test('npm install git+file://…#HEAD builds dist through prepare, and the package requires', async (t) => {
+    const head = await run('git', ['rev-parse', 'HEAD'], ROOT, 10_000);
+    if (head.code !== 0) {
+      t.skip('not a git checkout');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'myrpc-git-install-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    ok(await npm(['install', '--prefer-offline', '--no-package-lock', `git+file://${ROOT}#${head.stdout.trim()}`], dir, 300_000), 'npm install from git');
+    assert.ok(existsSync(join(dir, 'node_modules/myrpc/dist/src/index.js')), 'prepare built dist');
+    assert.equal(existsSync(join(dir, 'node_modules/@grpc/grpc-js')), false, 'no gRPC');
+    const required = ok(await run(process.execPath, ['-e', "console.log(typeof require('myrpc').RpcServer)"], dir, 30_000), 'require');
+    assert.equal(required.stdout.trim(), 'function');
+  });
+});
