@@ -1,5 +1,7 @@
 import { DEFAULT_REGISTRY_PORT, RegistryServer } from '../discovery/registry-server';
-import { intFlag, stringFlag, type ParsedArgs } from './args';
+import { intFlag, stringFlag, type FlagSpecs, type ParsedArgs } from './args';
+
+export const REGISTRY_FLAGS: FlagSpecs = { port: { type: 'string' }, host: { type: 'string' } };
 
 export const REGISTRY_HELP = `myrpc registry [--port N] [--host H]
 
