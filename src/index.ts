@@ -70,4 +70,6 @@ export { silentLogger } from './observability/logger';
 export { HTTP_STATUS, httpStatusOf } from './http/status-map';
 export { TUNNEL_PATH } from './http/tunnel';
 export type { DebugSnapshot, MethodSnapshot, ServerFigures } from './http/debug-snapshot';
+export { renderMetricFamilies, type MetricFamily, type MetricSample } from './http/metrics';
+export { registerPromMetrics, type PromRegistryLike, type PromMetricsOptions, type MetricFamilySource } from './observability/prom-metrics';
 export { DescribeService, DESCRIBE_SERVICE, type ServiceDescription, type MethodDescription, type ParamDescription, type JsonSchema } from './server/describe-service';

@@ -7,7 +7,8 @@ import type { RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import { DEFAULT_HTTP_MAX_BODY_BYTES, HttpGateway } from '../http/http-gateway';
-import type { ServerFigures } from '../http/debug-snapshot';
+import { debugSnapshot, type DebugSnapshot, type ServerFigures } from '../http/debug-snapshot';
+import { metricFamilies, type MetricFamily } from '../http/metrics';
 import { silentLogger, type Logger } from '../observability/logger';
 import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
 import { MethodTable } from './method-table';
@@ -177,6 +178,16 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   figures(): ServerFigures {
     const a = this.address();
     return { startedAt: this.startedAt, connections: this.connections.size, inFlight: this.inFlight, address: a ? `${a.address}:${a.port}` : undefined };
+  }
+
+  /** What the debug page shows (`/debug/myrpc/stats.json`): lifetime counters, percentiles over the last minute. */
+  debugSnapshot(): DebugSnapshot {
+    return debugSnapshot(this.table, this.figures());
+  }
+
+  /** MyRPC's metrics as data: the families `/metrics` serves (see `registerPromMetrics`, `renderMetricFamilies`). */
+  metricFamilies(): MetricFamily[] {
+    return metricFamilies(this.table, this.figures());
   }
 
   address(): AddressInfo | undefined {
