@@ -7,12 +7,12 @@ export { Service } from './decorators/service';
 export { Method } from './decorators/method';
 export { ShardKey } from './decorators/shard-key';
 export { Ctx } from './decorators/ctx';
-export type { MethodOptions } from './metadata/metadata-storage';
+export type { MethodOptions, AnyClass } from './metadata/metadata-storage';
 export type { ServiceDefinition, MethodDefinition, ShardKeyDefinition } from './metadata/service-definition';
 export { scanService, ServiceDefinitionError } from './metadata/service-scanner';
 export { arrayOf } from './metadata/param-types';
 export type { ParamType, ArrayMarker, StandardSchemaV1, StandardSchemaResult, StandardSchemaIssue } from './metadata/param-types';
-export type { MethodDecoratorBoth } from './decorators/method';
+export type { MethodDecoratorBoth, StandardMemberContext } from './decorators/method';
 export type { ServiceDecoratorBoth } from './decorators/service';
 
 export type { Codec } from './codec/codec';

@@ -1,8 +1,8 @@
 import { getMetadataStorage, type AnyClass, type MethodOptions } from '../metadata/metadata-storage';
 import { ServiceDefinitionError } from '../metadata/service-definition-error';
 
-/** The shape of the context a standard (TC39) decorator receives; only the fields read here. */
-interface StandardMemberContext {
+/** The shape of the context a standard (TC39) method decorator receives; only the fields `@Method` reads. */
+export interface StandardMemberContext {
   readonly kind: string;
   readonly name: string | symbol;
   readonly static?: boolean;

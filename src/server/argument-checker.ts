@@ -25,17 +25,21 @@ export function buildArgumentChecker(def: MethodDefinition, validatorOptions = D
       throw invalid(where, details);
     }
     const out = new Array<unknown>(count);
-    for (let i = 0; i < count; i++) out[i] = checks[i].check(args[i], paths[i], details);
     if (!async) {
+      for (let i = 0; i < count; i++) out[i] = checks[i].check(args[i], paths[i], details);
       if (details.length > 0) throw invalid(where, details);
       return out;
     }
-    return settle(where, out, details);
+    // One list per parameter, so details come in parameter order whichever validation finishes first.
+    const each = checks.map(() => [] as RpcErrorDetail[]);
+    for (let i = 0; i < count; i++) out[i] = checks[i].check(args[i], paths[i], each[i]);
+    return settle(where, out, each);
   };
 }
 
-async function settle(where: string, pending: unknown[], details: RpcErrorDetail[]): Promise<unknown[]> {
+async function settle(where: string, pending: unknown[], each: RpcErrorDetail[][]): Promise<unknown[]> {
   const out = await Promise.all(pending);
+  const details = each.flat();
   if (details.length > 0) throw invalid(where, details);
   return out;
 }
