@@ -32,23 +32,31 @@ function bytesAsBase64(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
+/** Objects left to look into during one scan; a module variable, as encode is synchronous and not re-entered. */
+let nodesLeft = 0;
+
 /** True when `value` holds a byte array, or is too big or deep to tell cheaply. */
 function mayHoldBytes(value: unknown): boolean {
-  const budget = { nodes: SCAN_MAX_NODES };
-  return scan(value, SCAN_MAX_DEPTH, budget);
+  if (typeof value !== 'object' || value === null) return false;
+  nodesLeft = SCAN_MAX_NODES;
+  return scan(value, SCAN_MAX_DEPTH);
 }
 
-function scan(value: unknown, depth: number, budget: { nodes: number }): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (value instanceof Uint8Array) return true;
-  if (depth === 0 || --budget.nodes < 0) return true;
+function scan(value: object, depth: number): boolean {
+  if (depth === 0 || --nodesLeft < 0) return true;
   if (Array.isArray(value)) {
-    for (const v of value) if (typeof v === 'object' && v !== null && scan(v, depth - 1, budget)) return true;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'object' && v !== null && scan(v, depth - 1)) return true;
+    }
     return false;
   }
-  for (const key in value) {
-    const v = (value as Record<string, unknown>)[key];
-    if (typeof v === 'object' && v !== null && scan(v, depth - 1, budget)) return true;
+  // Any typed array or DataView counts: the replacer then decides, and only Uint8Array is changed.
+  if (ArrayBuffer.isView(value)) return true;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const v = record[key];
+    if (typeof v === 'object' && v !== null && scan(v, depth - 1)) return true;
   }
   return false;
 }
