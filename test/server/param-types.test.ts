@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IsEmail, IsInt, Min } from 'class-validator';
 import { z } from 'zod';
-import { arrayOf, Method, RpcCode, RpcError, Service, type CallContext, type RpcClient } from '../../src/index';
+import { arrayOf, DESCRIBE_SERVICE, Method, RpcCode, RpcError, Service, type CallContext, type RpcClient, type ServiceDescription } from '../../src/index';
 import { startServer, type Started } from '../helpers/servers';
 
 class NewUser {
@@ -162,6 +162,19 @@ for (const codec of ['json', 'msgpack'] as const) {
       seen.length = 0;
       assert.equal(await client.call('Types', 'norm', [{ x: -2, y: 3 }]), 5);
       assert.ok(seen[0] instanceof Point);
+    });
+
+    test('describe names the declared types: date, bytes, T[], schema:zod', async () => {
+      const d = (await client.call(DESCRIBE_SERVICE, 'describe', ['Types'])) as ServiceDescription;
+      const types = (name: string) => d.methods.find((m) => m.name === name)?.params.map((p) => p.type);
+      assert.deepEqual(types('reverse'), ['bytes', 'date']);
+      assert.deepEqual(types('batch'), ['NewUser[]', 'number[]']);
+      assert.deepEqual(types('pay'), ['schema:zod']);
+      assert.deepEqual(types('whoAmI'), ['string']);
+      const batch = d.methods.find((m) => m.name === 'batch')!;
+      assert.equal(batch.params[1].schema.type, 'array');
+      assert.deepEqual(batch.params[1].schema.items, { type: 'number' });
+      assert.deepEqual(d.methods.find((m) => m.name === 'whoAmI')!.shardKey, { index: 0, path: '' });
     });
 
     test('@Method({ context: true }) passes the call context as the last argument', async () => {
