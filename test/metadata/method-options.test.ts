@@ -139,9 +139,10 @@ describe('methods without declared types', () => {
     assert.equal(def.methods.get('mail')!.paramTypes[0], Schema);
   });
 
-  test('standard @Method on a field, a getter or a static method throws at once', () => {
+  test('standard @Method on a field, a getter, a static or a private method throws at once', () => {
     assert.throws(() => Method()(undefined, { kind: 'field', name: 'x' }), /@Method is on 'x', a field, not a method/);
     assert.throws(() => Method()(() => 1, { kind: 'getter', name: 'g' }), /a getter, not a method/);
     assert.throws(() => Method()(() => 1, { kind: 'method', name: 's', static: true }), /static method 's'/);
+    assert.throws(() => Method()(() => 1, { kind: 'method', name: '#p', private: true }), /private method '#p'/);
   });
 });

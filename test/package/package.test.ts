@@ -9,6 +9,7 @@ import { npm, ok, run } from './npm';
 /** The repository root, from dist/test/package. */
 const ROOT = join(__dirname, '../../..');
 const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
 interface PackedFile {
   path: string;
@@ -66,7 +67,7 @@ describe('installing the packed tarball into an empty project', () => {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     // --prefer-offline: the tarball's dependencies and peers come from the npm cache `npm ci` filled.
     const tarball = join(dir, 'myrpc-0.1.0.tgz');
-    ok(await npm(['install', '--prefer-offline', '--no-package-lock', tarball, 'zod'], dir, 240_000), 'npm install of the tarball');
+    ok(await npm(['install', '--prefer-offline', '--no-package-lock', tarball, 'zod', '@types/node@20'], dir, 240_000), 'npm install of the tarball');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -85,6 +86,12 @@ describe('installing the packed tarball into an empty project', () => {
     assert.equal(esm.stdout.trim(), 'function true', 'the ESM entry re-exports the same classes as require()');
   });
 
+  test('the bin runs: myrpc --help exits 0', async () => {
+    const help = await run(join(dir, 'node_modules/.bin/myrpc'), ['--help'], dir, 30_000);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^myrpc <command> \[options\]/);
+  });
+
   test('under tsx, the legacy and standard-decorator projects work against the installed package', async () => {
     for (const project of ['legacy', 'standard']) {
       mkdirSync(join(dir, project));
@@ -92,6 +99,13 @@ describe('installing the packed tarball into an empty project', () => {
     }
     assertLegacyReport(report(await run(process.execPath, [TSX, 'main.ts'], join(dir, 'legacy'), 60_000)));
     assertStandardReport(report(await run(process.execPath, [TSX, 'main.ts'], join(dir, 'standard'), 60_000)));
+  });
+
+  test("the shipped declarations type-check with skipLibCheck off and without etcd3 or prom-client installed", async () => {
+    for (const project of ['legacy', 'standard']) {
+      const checked = await run(process.execPath, [TSC, '-p', join(project, 'tsconfig.json'), '--noEmit', '--skipLibCheck', 'false'], dir, 120_000);
+      assert.equal(checked.code, 0, `${project}: ${checked.stdout}${checked.stderr}`);
+    }
   });
 });
 
