@@ -56,6 +56,11 @@ describe('npm pack contents', () => {
     assert.match(String(pkg.scripts.prepare), /build/);
     assert.match(String(pkg.scripts.prepack), /build/);
     assert.ok(pkg.repository, 'repository is set');
+    const exportsMap = pkg.exports as unknown as Record<string, Record<string, string>>;
+    for (const entry of ['.', './etcd']) {
+      assert.deepEqual(Object.keys(exportsMap[entry]), ['types', 'import', 'require', 'default'], `${entry}: types first, then import and require`);
+      for (const target of Object.values(exportsMap[entry])) assert.ok(files.includes(target.replace(/^\.\//, '')), `${entry} -> ${target} is packed`);
+    }
   });
 });
 
