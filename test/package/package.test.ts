@@ -11,15 +11,27 @@ const ROOT = join(__dirname, '../../..');
 const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
-interface PackedFile {
-  path: string;
+interface Packed {
+  filename: string;
+  files: { path: string }[];
 }
+
+/** One `npm pack` for the whole file (dist was built by `npm test`'s pretest), into a folder removed at the end. */
+const PACK_DIR = mkdtempSync(join(tmpdir(), 'myrpc-pack-'));
+let packing: Promise<{ tarball: string; files: string[] }> | undefined;
+function pack(): Promise<{ tarball: string; files: string[] }> {
+  packing ??= npm(['pack', '--json', '--ignore-scripts', '--pack-destination', PACK_DIR], ROOT).then((r) => {
+    const [packed] = JSON.parse(ok(r, 'npm pack').stdout) as Packed[];
+    return { tarball: join(PACK_DIR, packed.filename), files: packed.files.map((f) => f.path) };
+  });
+  return packing;
+}
+after(() => rmSync(PACK_DIR, { recursive: true, force: true }));
 
 describe('npm pack contents', () => {
   let files: string[];
   before(async () => {
-    const packed = ok(await npm(['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT), 'npm pack --dry-run');
-    files = (JSON.parse(packed.stdout) as { files: PackedFile[] }[])[0].files.map((f) => f.path);
+    files = (await pack()).files;
   });
 
   test('the tarball holds the built code, its types, maps and sources, the ESM entries and the LICENSE', () => {
@@ -68,10 +80,9 @@ describe('installing the packed tarball into an empty project', () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'myrpc-install-'));
-    ok(await npm(['pack', '--ignore-scripts', '--pack-destination', dir], ROOT), 'npm pack');
+    const { tarball } = await pack();
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     // --prefer-offline: the tarball's dependencies and peers come from the npm cache `npm ci` filled.
-    const tarball = join(dir, 'myrpc-0.1.0.tgz');
     ok(await npm(['install', '--prefer-offline', '--no-package-lock', tarball, 'zod', '@types/node@20'], dir, 240_000), 'npm install of the tarball');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
