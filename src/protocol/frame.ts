@@ -51,6 +51,8 @@ export const PrefaceStatus = {
   UNSUPPORTED_VERSION: 1,
   UNSUPPORTED_CODEC: 2,
   BAD_MAGIC: 3,
+  /** The client announced a `maxFrameBytes` below 64, too small for the shortest ERROR frame. */
+  FRAME_LIMIT_TOO_SMALL: 4,
 } as const;
 export type PrefaceStatus = (typeof PrefaceStatus)[keyof typeof PrefaceStatus];
 
