@@ -253,7 +253,7 @@ export class ClientConnection implements PendingOwner {
     this.state = 'ready';
     this.writer = new FrameWriter(this.socket, {
       writeTimeoutMs: this.options.writeTimeoutMs,
-      onWriteTimeout: () => this.close(unavailable(`${this.remote} took too few of our bytes for ${this.options.writeTimeoutMs} ms`, 'write')),
+      onWriteTimeout: () => this.close(unavailable(`${this.remote} did not take our bytes for ${this.options.writeTimeoutMs} ms (write timeout: under 64 KiB taken)`, 'write')),
       onDrain: () => this.sendBlocked(),
     });
     this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, this.options.maxFrameBytes);

@@ -299,7 +299,7 @@ export class ServerConnection implements CallOwner {
     const settings = this.settings;
     this.writer = new FrameWriter(this.socket, {
       writeTimeoutMs: settings.writeTimeoutMs,
-      onWriteTimeout: () => this.dropPeer(`the client took too few of our bytes for ${settings.writeTimeoutMs} ms (write timeout)`),
+      onWriteTimeout: () => this.dropPeer(`the client did not read for ${settings.writeTimeoutMs} ms (write timeout: under 64 KiB taken)`),
       onDrain: () => this.onDrain(),
     });
     this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, settings.maxFrameBytes);
