@@ -210,12 +210,24 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     return this.connections.size;
   }
 
+  /** Bytes held now in incomplete frames and queued output, over all connections (capped by `maxBufferedBytes`). */
+  get bufferedBytes(): number {
+    return this.settings.budget.heldBytes;
+  }
+
   /**
    * Graceful close: stop accepting, send GOAWAY, let in-flight calls finish within `graceMs`, then abort
    * them (their handlers' signals fire and clients get `UNAVAILABLE`) and close every connection.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.closing ??= this.shutdown(timeoutOrZeroMs('graceMs', options.graceMs, DEFAULT_GRACE_MS));
+    if (this.closing) return this.closing;
+    let graceMs: number;
+    try {
+      graceMs = timeoutOrZeroMs('graceMs', options.graceMs, DEFAULT_GRACE_MS);
+    } catch (err) {
+      return Promise.reject(err as RangeError);
+    }
+    this.closing = this.shutdown(graceMs);
     return this.closing;
   }
 
