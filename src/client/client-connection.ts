@@ -113,11 +113,6 @@ export class ClientConnection implements PendingOwner {
     });
   }
 
-  /** Calls waiting for room in the socket's buffer. */
-  get waitingCount(): number {
-    return this.blocked.filter((b) => this.pending.get(b.call.id) === b.call).length;
-  }
-
   /** The socket drained: send waiting calls while there is room. */
   private sendBlocked(): void {
     let sent = 0;

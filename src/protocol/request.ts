@@ -30,7 +30,8 @@ export function parseRequest(value: unknown): RequestMessage {
   // Infinity (MessagePack, or a JSON number like 1e999) and anything past the timer maximum mean "no limit", clamped
   // to 2^31-1 ms, so both codecs treat the same value alike.
   const clamped = timeoutMs > MAX_TIMER_MS ? MAX_TIMER_MS : timeoutMs;
-  return { service, method, args, timeoutMs: clamped, metadata: metadata === undefined ? NO_METADATA : checkMetadata(metadata) };
+  // null (JSON null, MessagePack nil: what a client in another language sends for "none") means no metadata.
+  return { service, method, args, timeoutMs: clamped, metadata: metadata === undefined || metadata === null ? NO_METADATA : checkMetadata(metadata) };
 }
 
 function checkMetadata(value: unknown): Record<string, string> {

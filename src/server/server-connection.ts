@@ -76,6 +76,9 @@ export class ServerConnection implements CallOwner {
   private budgetedBytes = 0;
   private lastByteAt = Date.now();
   private lastCallAt = this.lastByteAt;
+  /** When the frame now incomplete began (the chunk it began in), and whether the budget paused it. */
+  private frameStartedAt = this.lastByteAt;
+  private frameSqueezed = false;
   /** When the keepalive PING now unanswered was sent; 0 when none is. */
   private pingSentAt = 0;
   private ticker: NodeJS.Timeout | undefined;
@@ -167,7 +170,10 @@ export class ServerConnection implements CallOwner {
 
   private onData(chunk: Buffer): void {
     this.lastByteAt = Date.now();
-    if (this.state === 'open') return this.pushFrames(chunk);
+    if (this.state === 'open') {
+      if (this.reader?.midFrame === false) this.frameStartedAt = this.lastByteAt;
+      return this.pushFrames(chunk);
+    }
     if (this.state === 'preface') this.onPrefaceData(chunk);
   }
 
@@ -206,7 +212,13 @@ export class ServerConnection implements CallOwner {
     this.paused = reason;
     this.reader?.pause();
     this.socket.pause();
-    if (reason === 'budget') this.settings.budget.wait(this.wake);
+    if (reason === 'budget') this.squeeze();
+  }
+
+  /** Paused for the server-wide budget: the frame in progress must now complete within the stall timeout. */
+  private squeeze(): void {
+    this.frameSqueezed = true;
+    this.settings.budget.wait(this.wake);
   }
 
   /** Deferred, so that a call ending inside a frame being handled never re-enters the reader. */
@@ -224,7 +236,7 @@ export class ServerConnection implements CallOwner {
     const reason = this.pressure();
     if (reason !== undefined) {
       this.paused = reason;
-      if (reason === 'budget') this.settings.budget.wait(this.wake);
+      if (reason === 'budget') this.squeeze();
       return;
     }
     this.paused = undefined;
@@ -244,10 +256,16 @@ export class ServerConnection implements CallOwner {
     if (this.state !== 'open') return;
     const s = this.settings;
     const now = Date.now();
-    // Paused by us, the peer cannot make progress: only a budget pause counts against a stalled frame.
+    // Paused for its own output or calls, the peer cannot make progress: that does not count against its frame.
     const readingOrBudget = this.paused === undefined || this.paused === 'budget';
-    if (readingOrBudget && this.reader?.midFrame && now - this.lastByteAt > s.frameStallTimeoutMs) {
-      return this.dropPeer(`an incomplete frame received no byte for ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
+    if (readingOrBudget && this.reader?.midFrame) {
+      if (now - this.lastByteAt > s.frameStallTimeoutMs) {
+        return this.dropPeer(`an incomplete frame received no byte for ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
+      }
+      // Bytes read after a budget pause were sent long ago: under memory pressure, the frame's age decides.
+      if (this.frameSqueezed && now - this.frameStartedAt > s.frameStallTimeoutMs) {
+        return this.dropPeer(`an incomplete frame held under the server-wide budget did not complete within ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
+      }
     }
     if (s.keepaliveMs > 0 && this.paused === undefined) {
       if (this.pingSentAt > 0 && this.lastByteAt < this.pingSentAt) {
@@ -329,6 +347,9 @@ export class ServerConnection implements CallOwner {
   }
 
   private onFrame(kind: FrameKind, id: number, payload: Buffer): void {
+    // The next frame begins here; lastByteAt is the arrival of the chunk that held this one (no clock read per frame).
+    this.frameStartedAt = this.lastByteAt;
+    this.frameSqueezed = false;
     switch (kind) {
       case FrameKind.REQUEST:
         this.onRequest(id, payload);

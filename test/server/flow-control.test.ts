@@ -85,8 +85,10 @@ describe('incomplete frames: stall timeout and the server-wide budget', () => {
   test('16 peers holding all but the last byte of a frame stay within the budget and are all dropped', async (t) => {
     const limit = MiB;
     const budget = 4 * MiB;
-    const h = await setup(t, { maxFrameBytes: limit, maxBufferedBytes: budget, frameStallTimeoutMs: 500 });
+    const stallMs = 1000;
+    const h = await setup(t, { maxFrameBytes: limit, maxBufferedBytes: budget, frameStallTimeoutMs: stallMs });
     const peers = await Promise.all(Array.from({ length: 16 }, () => openSession(h.port, h.track)));
+    const sentAt = Date.now();
     for (const p of peers) p.socket.write(Buffer.concat([header(FrameKind.REQUEST, 1, limit), Buffer.alloc(limit - 1, 0x20)]));
     const closed = Promise.all(peers.map((p) => closedWithin(p, 8000)));
     let done = false;
@@ -97,6 +99,9 @@ describe('incomplete frames: stall timeout and the server-wide budget', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     await closed;
+    // Bytes read after a budget pause must not reset the clock: all go in one round, not one round per release.
+    const tookMs = Date.now() - sentAt;
+    assert.ok(tookMs < 2 * stallMs + 1000, `the last peer was dropped after ${tookMs} ms`);
     assert.ok(peak > budget / 2, `the budget was never approached (peak ${peak})`);
     assert.ok(peak <= budget + 16 * 128 * 1024, `the server held ${peak} bytes, over its budget of ${budget}`);
     assert.equal(h.server.bufferedBytes, 0, 'bytes are released when the connections close');
