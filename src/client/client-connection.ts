@@ -7,6 +7,7 @@ import { RpcCode, RpcError } from '../errors/rpc-error';
 import { decodePreface, encodePreface, FrameKind, MAGIC, MAX_REQUEST_ID, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus } from '../protocol/frame';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
+import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { TUNNEL_PATH } from '../http/tunnel';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, MAX_TIMER_MS, unrefTimer } from '../util/timers';
@@ -49,8 +50,7 @@ export class ClientConnection implements PendingOwner {
   private closeReason: RpcError | undefined;
   /** Calls waiting for the socket to take bytes, in order; entries of calls that gave up are skipped. */
   private blocked: { call: PendingCall; payload: string | Uint8Array }[] = [];
-  private lastByteAt = 0;
-  private pingSentAt = 0;
+  private liveness!: Liveness;
   private ticker: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -252,14 +252,15 @@ export class ClientConnection implements PendingOwner {
       onDrain: () => this.sendBlocked(),
     });
     this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, this.options.maxFrameBytes);
-    this.lastByteAt = Date.now();
-    this.ticker = unrefTimer(setInterval(() => this.tick(), tickMs(this.options)));
+    const o = this.options;
+    this.liveness = new Liveness(o);
+    this.ticker = unrefTimer(setInterval(() => this.tick(), livenessTickMs(o.frameStallTimeoutMs, o.keepaliveMs, o.keepaliveTimeoutMs)));
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     if (rest.length > 0) this.onData(rest);
   }
 
   private onData(chunk: Buffer): void {
-    this.lastByteAt = Date.now();
+    this.liveness.onBytes(this.reader.midFrame);
     try {
       this.reader.push(chunk);
     } catch (err) {
@@ -271,23 +272,20 @@ export class ClientConnection implements PendingOwner {
   /** Keepalive and the incomplete-frame stall clock. */
   private tick(): void {
     const o = this.options;
-    const now = Date.now();
-    if (this.reader.midFrame && now - this.lastByteAt > o.frameStallTimeoutMs) {
-      return this.close(unavailable(`an incomplete frame from ${this.remote} received no byte for ${o.frameStallTimeoutMs} ms (frame stall timeout)`));
-    }
-    if (o.keepaliveMs <= 0) return;
-    if (this.pingSentAt > 0 && this.lastByteAt < this.pingSentAt) {
-      if (now - this.pingSentAt > o.keepaliveTimeoutMs) {
-        this.close(unavailable(`no answer to PING from ${this.remote} within ${o.keepaliveTimeoutMs} ms (keepalive timeout)`, 'keepalive'));
-      }
-    } else if (now - this.lastByteAt >= o.keepaliveMs) {
-      this.pingSentAt = now;
-      // Id 0 is never a call's: the PONG is matched by time (any byte proves the server alive), not by id.
-      this.writer.write(FrameKind.PING, 0, undefined);
+    switch (this.liveness.check(Date.now(), this.reader.midFrame, true, true)) {
+      case 'stalled':
+      case 'squeezed':
+        return this.close(unavailable(`an incomplete frame from ${this.remote} received no byte for ${o.frameStallTimeoutMs} ms (frame stall timeout)`));
+      case 'silent':
+        return this.close(unavailable(`no answer to PING from ${this.remote} within ${o.keepaliveTimeoutMs} ms (keepalive timeout)`, 'keepalive'));
+      case 'ping':
+        // Id 0 is never a call's: the answer is any byte at all, not a PONG matched by id.
+        this.writer.write(FrameKind.PING, 0, undefined);
     }
   }
 
   private onFrame(kind: FrameKind, id: number, payload: Buffer): void {
+    this.liveness.onFrame();
     switch (kind) {
       case FrameKind.RESPONSE:
         return this.settle(id, payload, false);
@@ -365,12 +363,6 @@ export class ClientConnection implements PendingOwner {
     for (const ping of [...this.pings.values()]) ping.done(reason);
     if (wasOpen) this.options.onClose(this, this.closeReason?.code === RpcCode.CANCELLED ? undefined : reason);
   }
-}
-
-/** How often the keepalive and stall clocks are looked at: a quarter of the shortest, within 10 ms-1 s. */
-function tickMs(o: ClientConnectionOptions): number {
-  const clocks = [o.frameStallTimeoutMs, o.keepaliveMs, o.keepaliveTimeoutMs].filter((ms) => ms > 0);
-  return Math.max(10, Math.min(1000, Math.min(...clocks) / 4));
 }
 
 function unavailable(message: string, timeout?: 'connect' | 'handshake' | 'write' | 'keepalive'): RpcError {

@@ -6,6 +6,7 @@ import { encodePreface, FrameKind, MAGIC, PREFACE_BYTES, PROTOCOL_VERSION, Prefa
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { fitErrorPayload } from '../protocol/error-fit';
+import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { parseRequest } from '../protocol/request';
 import { BUDGET_FREE_BYTES, MIN_PEER_FRAME_BYTES } from '../util/limits';
 import { unrefTimer } from '../util/timers';
@@ -52,12 +53,6 @@ const HTTP_ANSWER =
 /** Why reading is paused: our output is backed up, too many calls run, or the server-wide budget is spent. */
 type PauseReason = 'output' | 'calls' | 'budget';
 
-/** How often a connection looks at its stall, keepalive and idle clocks: a quarter of the shortest, within 10 ms-1 s. */
-function tickMs(s: ServerConnectionSettings): number {
-  const clocks = [s.frameStallTimeoutMs, s.keepaliveMs, s.keepaliveTimeoutMs, s.idleTimeoutMs].filter((ms) => ms > 0);
-  return Math.max(10, Math.min(1000, Math.min(...clocks) / 4));
-}
-
 /** One accepted socket: preface, then frames; keeps the calls in flight on it. */
 export class ServerConnection implements CallOwner {
   readonly peer: string;
@@ -74,13 +69,8 @@ export class ServerConnection implements CallOwner {
   private resumeScheduled = false;
   /** What this connection counts in the server-wide budget. */
   private budgetedBytes = 0;
-  private lastByteAt = Date.now();
-  private lastCallAt = this.lastByteAt;
-  /** When the frame now incomplete began (the chunk it began in), and whether the budget paused it. */
-  private frameStartedAt = this.lastByteAt;
-  private frameSqueezed = false;
-  /** When the keepalive PING now unanswered was sent; 0 when none is. */
-  private pingSentAt = 0;
+  private readonly liveness: Liveness;
+  private lastCallAt = Date.now();
   private ticker: NodeJS.Timeout | undefined;
   private readonly wake = (): void => this.scheduleResume();
 
@@ -89,6 +79,7 @@ export class ServerConnection implements CallOwner {
     private readonly settings: ServerConnectionSettings,
   ) {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.liveness = new Liveness(settings);
     // Not every transport is a TCP socket (TLS, in-memory pairs).
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -169,9 +160,8 @@ export class ServerConnection implements CallOwner {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastByteAt = Date.now();
     if (this.state === 'open') {
-      if (this.reader?.midFrame === false) this.frameStartedAt = this.lastByteAt;
+      this.liveness.onBytes(this.reader?.midFrame === true);
       return this.pushFrames(chunk);
     }
     if (this.state === 'preface') this.onPrefaceData(chunk);
@@ -217,7 +207,7 @@ export class ServerConnection implements CallOwner {
 
   /** Paused for the server-wide budget: the frame in progress must now complete within the stall timeout. */
   private squeeze(): void {
-    this.frameSqueezed = true;
+    this.liveness.squeeze();
     this.settings.budget.wait(this.wake);
   }
 
@@ -256,24 +246,16 @@ export class ServerConnection implements CallOwner {
     if (this.state !== 'open') return;
     const s = this.settings;
     const now = Date.now();
-    // Paused for its own output or calls, the peer cannot make progress: that does not count against its frame.
-    const readingOrBudget = this.paused === undefined || this.paused === 'budget';
-    if (readingOrBudget && this.reader?.midFrame) {
-      if (now - this.lastByteAt > s.frameStallTimeoutMs) {
+    const paused = this.paused;
+    switch (this.liveness.check(now, this.reader?.midFrame === true, paused === undefined || paused === 'budget', paused === undefined)) {
+      case 'stalled':
         return this.dropPeer(`an incomplete frame received no byte for ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
-      }
-      // Bytes read after a budget pause were sent long ago: under memory pressure, the frame's age decides.
-      if (this.frameSqueezed && now - this.frameStartedAt > s.frameStallTimeoutMs) {
+      case 'squeezed':
         return this.dropPeer(`an incomplete frame held under the server-wide budget did not complete within ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
-      }
-    }
-    if (s.keepaliveMs > 0 && this.paused === undefined) {
-      if (this.pingSentAt > 0 && this.lastByteAt < this.pingSentAt) {
-        if (now - this.pingSentAt > s.keepaliveTimeoutMs) return this.dropPeer(`no answer to PING within ${s.keepaliveTimeoutMs} ms (keepalive timeout)`);
-      } else if (now - this.lastByteAt >= s.keepaliveMs) {
-        this.pingSentAt = now;
+      case 'silent':
+        return this.dropPeer(`no answer to PING within ${s.keepaliveTimeoutMs} ms (keepalive timeout)`);
+      case 'ping':
         this.writer?.write(FrameKind.PING, 0, undefined);
-      }
     }
     if (s.idleTimeoutMs > 0 && this.calls.size === 0 && now - this.lastCallAt > s.idleTimeoutMs) {
       this.goAway(`no call for ${s.idleTimeoutMs} ms (idle timeout)`);
@@ -321,7 +303,8 @@ export class ServerConnection implements CallOwner {
       onDrain: () => this.onDrain(),
     });
     this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, settings.maxFrameBytes);
-    this.ticker = unrefTimer(setInterval(() => this.tick(), tickMs(settings)));
+    const tickMs = livenessTickMs(settings.frameStallTimeoutMs, settings.keepaliveMs, settings.keepaliveTimeoutMs, settings.idleTimeoutMs);
+    this.ticker = unrefTimer(setInterval(() => this.tick(), tickMs));
     return true;
   }
 
@@ -347,9 +330,7 @@ export class ServerConnection implements CallOwner {
   }
 
   private onFrame(kind: FrameKind, id: number, payload: Buffer): void {
-    // The next frame begins here; lastByteAt is the arrival of the chunk that held this one (no clock read per frame).
-    this.frameStartedAt = this.lastByteAt;
-    this.frameSqueezed = false;
+    this.liveness.onFrame();
     switch (kind) {
       case FrameKind.REQUEST:
         this.onRequest(id, payload);
@@ -368,7 +349,7 @@ export class ServerConnection implements CallOwner {
 
   private onRequest(id: number, payload: Buffer): void {
     if (id === 0) return this.failConnection(new RpcError(RpcCode.INVALID_ARGUMENT, 'request id 0 is reserved for connection-level errors'));
-    this.lastCallAt = this.lastByteAt;
+    this.lastCallAt = this.liveness.lastByteMs;
     if (this.calls.has(id)) return this.sendError(id, new RpcError(RpcCode.INVALID_ARGUMENT, `request id ${id} is already in flight`));
     let request;
     try {

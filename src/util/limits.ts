@@ -17,6 +17,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 5_000;
 export const DEFAULT_CLIENT_WRITE_TIMEOUT_MS = 10_000;
 
+/** Default cap on one frame's payload: 16 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /** Smallest `maxFrameBytes` a server or client may be configured with. */
 export const MIN_MAX_FRAME_BYTES = 1024;
 /** Largest `maxFrameBytes`: the preface carries it as a u32. */
