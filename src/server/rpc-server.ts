@@ -32,7 +32,7 @@ export interface RpcServerOptions {
   writeTimeoutMs?: number;
   /** Output queued for one connection above which the server stops reading it until it drains. Default 2 MiB. */
   outputHighWaterBytes?: number;
-  /** Calls running at once on one connection; further requests wait unread in the socket. Default 256. */
+  /** Calls running at once on one connection; further requests wait unread in the socket. Default 100. */
   maxConcurrentCalls?: number;
   /** Server-wide cap on bytes held in incomplete frames and queued output. Default 64 MiB. */
   maxBufferedBytes?: number;

@@ -33,7 +33,7 @@ export const MIN_PEER_FRAME_BYTES = 64;
 /** Output queued for one connection (socket buffer and unflushed frames) above which it stops being read. */
 export const DEFAULT_OUTPUT_HIGH_WATER_BYTES = 2 * 1024 * 1024;
 /** Calls running at once on one server connection; more wait (unread) in the socket. */
-export const DEFAULT_MAX_CONCURRENT_CALLS = 256;
+export const DEFAULT_MAX_CONCURRENT_CALLS = 100;
 /** Server-wide cap on bytes held in incomplete frames and queued output, over all connections. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** Under a full server-wide budget, a connection holding at most this much input and output is still read. */
