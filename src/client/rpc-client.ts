@@ -6,6 +6,7 @@ import type { ServiceDefinition } from '../metadata/service-definition';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { callDeadline, type CallOptions } from './call-options';
 import { resolveClientLimits, type ClientLimits } from './client-limits';
+import { positiveTimeoutMs } from '../util/option-checks';
 import { ClientConnection, type CreateConnection } from './client-connection';
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
@@ -100,7 +101,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
 
   /** Round trip of a PING frame, ms. */
   async ping(timeoutMs = this.defaultTimeoutMs): Promise<number> {
-    return (await this.connection()).ping(timeoutMs);
+    const checked = positiveTimeoutMs('timeoutMs', timeoutMs, this.defaultTimeoutMs);
+    return (await this.connection()).ping(checked);
   }
 
   /** Calls waiting for an answer. */

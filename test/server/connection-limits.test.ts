@@ -142,6 +142,18 @@ describe('a nesting limit for decoded arguments', () => {
     await assertServes(h);
   });
 
+  test('over HTTP too: a 5,000-level argument is a 400 INVALID_ARGUMENT with the maxDepth detail', async (t) => {
+    const h = await setup(t);
+    const { port } = await h.server.listenHttp(0);
+    const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    const res = await fetch(`http://127.0.0.1:${port}/rpc/Calculator/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `[{"email":"a@b.co","age":1,"extra":${deep}}]` });
+    const answer = (await res.json()) as { code: string; details: { constraint: string }[] };
+    assert.equal(res.status, 400);
+    assert.equal(answer.code, RpcCode.INVALID_ARGUMENT);
+    assert.equal(answer.details[0].constraint, 'maxDepth');
+    assert.equal(h.handlerErrors.length, 0);
+  });
+
   test('100 levels are accepted', async (t) => {
     const h = await setup(t);
     const err = await failure(h.client().call('Calculator', 'register', [{ email: 'bad', age: 1, ...{ extra: nested(98) } }]));

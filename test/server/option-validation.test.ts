@@ -57,6 +57,15 @@ describe('option validation: a RangeError naming the option', () => {
     });
   }
 
+  test('client.ping(NaN) and ping(-1) reject with a RangeError naming timeoutMs', async (t) => {
+    const h = await setup(t);
+    const client = h.client();
+    for (const bad of [NaN, -1, 0]) {
+      await assert.rejects(client.ping(bad), (err: Error) => err instanceof RangeError && /^timeoutMs must be/.test(err.message));
+    }
+    assert.ok((await client.ping(Infinity)) >= 0);
+  });
+
   test('server.close({ graceMs: NaN }) rejects with a RangeError; close() still works after', async () => {
     const server = new RpcServer();
     await assert.rejects(server.close({ graceMs: NaN }), (err: Error) => err instanceof RangeError && /^graceMs must be/.test(err.message));
