@@ -244,6 +244,8 @@ export class ServerConnection implements CallOwner {
   /** The stall, keepalive and idle clocks; see docs/LIMITS.md. */
   private tick(): void {
     if (this.state !== 'open') return;
+    // Output is counted when requests arrive and on 'drain'; a write that never needed a drain is settled here.
+    this.account();
     const s = this.settings;
     const now = Date.now();
     const paused = this.paused;

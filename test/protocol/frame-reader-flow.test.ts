@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { FRAME_HEADER_BYTES, FrameKind } from '../../src/protocol/frame';
 import { FrameReader } from '../../src/protocol/frame-reader';
 import { writeHeader } from '../../src/protocol/frame-writer';
@@ -34,6 +35,29 @@ describe('frame reader: pause, resume, stop', () => {
     assert.deepEqual(ids, [1, 0]);
     assert.equal(reader.stopped, true);
     assert.equal(reader.heldBytes, 0);
+  });
+
+  test('property: pausing after any frames and resuming later delivers every frame once, in order, whatever the chunking', () => {
+    fc.assert(fc.property(
+      fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 20 }),
+      fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 10 }),
+      fc.array(fc.boolean(), { maxLength: 20 }),
+      (payloads, cuts, pauseAfter) => {
+        const bytes = Buffer.concat(payloads.map((p, i) => frame(i + 1, p)));
+        const got: number[] = [];
+        const reader: FrameReader = new FrameReader({ onFrame: (_k, id) => { got.push(id); if (pauseAfter[id - 1]) reader.pause(); } }, 1024);
+        let at = 0;
+        for (let i = 0; at < bytes.length; i++) {
+          const n = cuts[i % cuts.length];
+          reader.push(bytes.subarray(at, at + n));
+          at += n;
+          if (i % 2 === 1) reader.resume();
+        }
+        for (let i = 0; i <= payloads.length; i++) reader.resume();
+        assert.deepEqual(got, payloads.map((_, i) => i + 1));
+        assert.equal(reader.heldBytes, 0);
+      },
+    ), { numRuns: 300 });
   });
 
   test('midFrame is true while a frame is incomplete, false on a frame boundary', () => {
