@@ -2,18 +2,23 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameKind } from '../../src/protocol/frame';
 import { assertServes, setup, until } from './harness';
-import { closedWithin, frame, openSession } from './wire';
+import { closedWithin, frame, openSession, requestFrame } from './wire';
 
 describe('server keepalive and idle timeout', () => {
   test('a silent peer (answers no PING) is found and closed within keepaliveMs + keepaliveTimeoutMs', async (t) => {
     const h = await setup(t, { keepaliveMs: 100, keepaliveTimeoutMs: 200 });
     const s = await openSession(h.port, h.track);
-    const started = Date.now();
+    const started = Date.now(); // the last byte the peer sends
+    s.socket.write(requestFrame(1, 'Calculator', 'held', []));
+    await until(() => h.server.inFlight === 1, 'the call to run');
     await closedWithin(s, 3000);
     const tookMs = Date.now() - started;
     assert.ok(s.frames().some((f) => f.kind === FrameKind.PING), 'the server sent a PING first');
     assert.ok(tookMs >= 300, `closed after ${tookMs} ms, before the keepalive timeout could pass`);
     assert.ok(h.clientErrors.some((e) => /no answer to PING within 200 ms \(keepalive timeout\)/.test(e.err.message)));
+    // The call running for the silent peer is aborted at once, not left to its deadline.
+    await until(() => h.calc.signalOf('held').aborted, "the held call's signal to abort");
+    await until(() => h.server.inFlight === 0, 'the aborted call to end');
     await assertServes(h);
   });
 
