@@ -30,7 +30,7 @@ export { withOptions } from './client/proxy';
 export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';
 
 export type { Endpoint, EndpointInit, LoadInfo } from './balancer/endpoint';
-export { makeEndpoint } from './balancer/endpoint';
+export { makeEndpoint, MAX_ENDPOINT_WEIGHT } from './balancer/endpoint';
 export type { Balancer, BalancerOptions, PickRequest } from './balancer/balancer';
 export { BalancerRegistry, balancers, type BalancerFactory } from './balancer/balancers';
 export { RandomBalancer } from './balancer/random-balancer';
@@ -39,14 +39,15 @@ export { WeightedRoundRobinBalancer } from './balancer/weighted-round-robin-bala
 export { LeastLoadedBalancer } from './balancer/least-loaded-balancer';
 export { ConsistentHashBalancer, type ConsistentHashOptions } from './balancer/consistent-hash-balancer';
 export { HashModuloBalancer } from './balancer/hash-modulo-balancer';
-export { HashRing, DEFAULT_VIRTUAL_NODES } from './balancer/hash-ring';
+export { HashRing, DEFAULT_VIRTUAL_NODES, MAX_RING_POINTS } from './balancer/hash-ring';
 export { murmur3 } from './balancer/hash';
 export { canonicalShardKey, extractShardKey } from './balancer/shard-key';
 
-export { ClusterClient, type ClusterClientOptions, type ClusterEvents, type FailMode } from './cluster/cluster-client';
+export { ClusterClient, DEFAULT_MAX_EJECTION_PERCENT, type ClusterClientOptions, type ClusterEvents, type FailMode, type ShardFailover } from './cluster/cluster-client';
+export type { OutlierDetectionOptions } from './cluster/outlier-detector';
 export type { BroadcastProxy, SettledBroadcastProxy, BroadcastOutcome } from './cluster/broadcast';
 export { StaticEndpointSource, type EndpointSource } from './cluster/endpoint-source';
-export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState } from './cluster/circuit-breaker';
+export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState, type BreakerHooks, type FailureKind } from './cluster/circuit-breaker';
 export { RetryBudget, type RetryBudgetOptions } from './cluster/retry-budget';
 
 export type { Registrar, Registration, LoadReport } from './discovery/registrar';

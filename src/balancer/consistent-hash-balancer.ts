@@ -21,7 +21,8 @@ export interface ConsistentHashOptions extends BalancerOptions {
  */
 export class ConsistentHashBalancer implements Balancer {
   readonly name = 'consistent-hash';
-  private ring: HashRing;
+  private ring: HashRing | undefined;
+  private endpoints: readonly Endpoint[] = [];
   private readonly virtualNodes: number;
   private readonly c: number | undefined;
   private readonly load: LoadInfo;
@@ -31,15 +32,17 @@ export class ConsistentHashBalancer implements Balancer {
     this.c = options.boundedLoadFactor;
     if (this.c !== undefined && !(this.c > 1)) throw new RangeError('boundedLoadFactor must be > 1');
     this.load = options.load ?? NO_LOAD;
-    this.ring = new HashRing([], this.virtualNodes);
   }
 
+  /** Takes the new list; the ring is built on the next pick, so clusters that never route by key never pay for it. */
   update(endpoints: readonly Endpoint[]): void {
-    this.ring = new HashRing(endpoints, this.virtualNodes);
+    this.endpoints = endpoints;
+    this.ring = undefined;
   }
 
-  /** The current ring (immutable), for tools and tests. */
+  /** The current ring (immutable), for tools and tests; built now if a change has not yet been picked from. */
   get currentRing(): HashRing {
+    this.ring ??= new HashRing(this.endpoints, this.virtualNodes);
     return this.ring;
   }
 
@@ -47,7 +50,7 @@ export class ConsistentHashBalancer implements Balancer {
     if (request.shardKey === undefined) {
       throw new RpcError(RpcCode.INVALID_ARGUMENT, `${request.service}.${request.method} has no shard key; the consistent-hash balancer routes only by key`, { mayHaveRun: false });
     }
-    const ring = this.ring;
+    const ring = this.currentRing;
     if (ring.size === 0) return undefined;
     const start = ring.indexOf(murmur3(request.shardKey));
     const capacity = this.c === undefined ? undefined : this.capacityPerWeight(ring, exclude);

@@ -1,3 +1,4 @@
+import { MAX_ENDPOINT_WEIGHT } from '../balancer/endpoint';
 import type { LoadReport, Registration } from './registrar';
 
 /**
@@ -59,7 +60,8 @@ export function decodeEtcdInstance(text: string): EtcdInstanceValue | undefined 
   if (typeof v.host !== 'string' || v.host.length === 0) return undefined;
   if (!Number.isInteger(v.port) || (v.port as number) < 1 || (v.port as number) > 65535) return undefined;
   if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) return undefined;
-  const value: EtcdInstanceValue = { host: v.host, port: v.port as number, weight, metadata: stringRecord(v.metadata) };
+  // A weight past the maximum is capped, not refused: the server is still there (see MAX_ENDPOINT_WEIGHT).
+  const value: EtcdInstanceValue = { host: v.host, port: v.port as number, weight: Math.min(weight, MAX_ENDPOINT_WEIGHT), metadata: stringRecord(v.metadata) };
   const load = decodeLoad(v.load);
   if (load) value.load = load;
   return value;

@@ -1,3 +1,4 @@
+import { MAX_ENDPOINT_WEIGHT } from '../balancer/endpoint';
 import type { Lease } from 'etcd3';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { Backoff, sleep } from '../util/backoff';
@@ -82,7 +83,7 @@ export class EtcdRegistrar implements Registrar {
   async register(registration: Registration, load?: () => LoadReport): Promise<void> {
     if (this.registration) throw new Error(`already registered as ${this.key}; deregister first`);
     const weight = registration.weight ?? 1;
-    if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`${registration.service}: weight must be a positive number`);
+    if (!(weight > 0 && weight <= MAX_ENDPOINT_WEIGHT)) throw new RangeError(`${registration.service}: weight must be a number > 0 and <= ${MAX_ENDPOINT_WEIGHT}, got ${weight}`);
     const id = registration.id ?? `${registration.host}:${registration.port}`;
     this.key = etcdInstanceKey(this.options.prefix ?? DEFAULT_ETCD_PREFIX, registration.service, id);
     this.registration = { ...registration, id };

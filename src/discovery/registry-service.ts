@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import { randomUUID } from 'node:crypto';
+import { MAX_ENDPOINT_WEIGHT } from '../balancer/endpoint';
 import { Ctx } from '../decorators/ctx';
 import { Method } from '../decorators/method';
 import { Service } from '../decorators/service';
@@ -39,6 +40,7 @@ export class RegistrationDto {
 
   @IsNumber()
   @Min(0.001)
+  @Max(MAX_ENDPOINT_WEIGHT)
   weight!: number;
 
   @IsObject()
