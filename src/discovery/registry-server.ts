@@ -9,16 +9,20 @@ const SWEEP_INTERVAL_MS = 200;
 export interface RegistryServerOptions extends RpcServerOptions {
   /** How often expired entries are dropped, ms. Default 200. */
   sweepIntervalMs?: number;
+  /** How long after start lists count as incomplete (see `Snapshot.complete`), ms. Default 10 s, raised to the longest TTL registered meanwhile. */
+  warmupMs?: number;
 }
 
 /** The built-in registry: a MyRPC server hosting {@link RegistryService}, plus the timer that expires entries. */
 export class RegistryServer {
-  readonly service = new RegistryService();
+  readonly service: RegistryService;
   readonly server: RpcServer;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: RegistryServerOptions = {}) {
-    this.server = new RpcServer(options).register(this.service);
+    this.service = new RegistryService({ warmupMs: options.warmupMs });
+    const { sweepIntervalMs: _sweep, warmupMs: _warmup, ...serverOptions } = options;
+    this.server = new RpcServer(serverOptions).register(this.service);
     this.server.addShutdownHook(() => this.service.wakeAll());
     this.sweeper = unrefTimer(setInterval(() => this.service.sweep(), options.sweepIntervalMs ?? SWEEP_INTERVAL_MS));
   }
