@@ -56,10 +56,19 @@ export class EtcdClientHandle {
   }
 }
 
+/**
+ * The per-host fault policy of clients made here: none. etcd3's default (a circuit breaker that refuses every
+ * request for 5 s after three failures) would hold a registrar back for 5 s after etcd resumes, while its
+ * lease is gone; the registrar and discovery have their own backoff. Only `execute` is used by etcd3.
+ */
+const NO_HOST_POLICY = { execute: <T>(fn: (context: { signal: AbortSignal }) => Promise<T> | T) => Promise.resolve().then(() => fn({ signal: new AbortController().signal })) };
+
 async function loadAndCreate(options: EtcdConnectionOptions): Promise<Etcd3> {
   const { Etcd3 } = await import('etcd3');
   const grpcOptions = { ...KEEPALIVE_GRPC_OPTIONS, ...options.etcdOptions?.grpcOptions };
-  return new Etcd3({ ...options.etcdOptions, grpcOptions, hosts: options.hosts as string | string[] });
+  const given = options.etcdOptions?.faultHandling;
+  const faultHandling = { ...given, host: given?.host ?? ((): never => NO_HOST_POLICY as never) };
+  return new Etcd3({ ...options.etcdOptions, faultHandling, grpcOptions, hosts: options.hosts as string | string[] });
 }
 
 /** An etcd failure as the `UNAVAILABLE` error callers of the discovery interfaces see. */

@@ -17,6 +17,8 @@ export interface EtcdInstanceValue {
   weight: number;
   metadata: Record<string, string>;
   load?: LoadReport;
+  /** Written by a server that is shutting down, just before it revokes its lease: clients drop it at once. */
+  draining?: true;
 }
 
 /** The prefix with no trailing slash (`/myrpc/` and `/myrpc` are the same layout). */
@@ -35,7 +37,7 @@ export function etcdInstanceKey(prefix: string, service: string, instanceId: str
   return etcdServicePrefix(prefix, service) + instanceId;
 }
 
-export function encodeEtcdInstance(registration: Registration, load?: LoadReport): string {
+export function encodeEtcdInstance(registration: Registration, load?: LoadReport, draining = false): string {
   const value: EtcdInstanceValue = {
     host: registration.host,
     port: registration.port,
@@ -43,6 +45,7 @@ export function encodeEtcdInstance(registration: Registration, load?: LoadReport
     metadata: { ...registration.metadata },
   };
   if (load) value.load = { inFlight: load.inFlight, eventLoopDelayMs: load.eventLoopDelayMs };
+  if (draining) value.draining = true;
   return JSON.stringify(value);
 }
 
@@ -64,6 +67,7 @@ export function decodeEtcdInstance(text: string): EtcdInstanceValue | undefined 
   const value: EtcdInstanceValue = { host: v.host, port: v.port as number, weight: Math.min(weight, MAX_ENDPOINT_WEIGHT), metadata: stringRecord(v.metadata) };
   const load = decodeLoad(v.load);
   if (load) value.load = load;
+  if (v.draining === true) value.draining = true;
   return value;
 }
 
