@@ -53,7 +53,7 @@ export { RetryBudget, type RetryBudgetOptions } from './cluster/retry-budget';
 export type { Registrar, Registration, LoadReport } from './discovery/registrar';
 export type { Discovery } from './discovery/discovery';
 export { loadAwareWeight } from './discovery/load-weight';
-export { announce } from './discovery/announce';
+export { announce, type AnnounceOptions } from './discovery/announce';
 export { RegistryServer, startRegistry, DEFAULT_REGISTRY_PORT, type RegistryServerOptions } from './discovery/registry-server';
 export { RegistryService, type Snapshot, type InstanceInfo } from './discovery/registry-service';
 export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
