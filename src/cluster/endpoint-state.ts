@@ -35,9 +35,13 @@ export function classifyFailure(err: unknown, answeredSinceSend: boolean): Failu
   return 'none'; // CANCELLED, or refused before sending (encoding, frame limit, protocol mismatch)
 }
 
-/** Whether `err` never left this client and says nothing of any server (refused connection, open circuit...). */
+/**
+ * Whether `err` is a connection-level failure that never left this client and says nothing of any server
+ * (refused connection, an endpoint that just left): safe and cheap to try elsewhere. A request refused
+ * locally for its own sake (too large, not encodable) is not: it would fail the same everywhere.
+ */
 export function neverSent(err: unknown): boolean {
-  return RpcError.is(err) && !isPeerAnswer(err) && !err.mayHaveRun;
+  return RpcError.is(err) && err.code === RpcCode.UNAVAILABLE && !isPeerAnswer(err) && !err.mayHaveRun;
 }
 
 /** One endpoint as the cluster client sees it: its connection, its load figures, its circuit breaker. */
