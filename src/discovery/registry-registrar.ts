@@ -3,7 +3,8 @@ import { Backoff } from '../util/backoff';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { parseRegistryAddress, type RegistryAddress } from './registry-address';
 import type { LoadReport, Registrar, Registration } from './registrar';
-import type { RegistrationDto } from './registry-service';
+import { LEASE_TOKEN_METADATA, REGISTRY_TOKEN_ENV, REGISTRY_TOKEN_METADATA } from './registry-guard';
+import type { RegisterAnswer, RegistrationDto } from './registry-service';
 
 export const DEFAULT_REGISTRY_TTL_MS = 10_000;
 
@@ -13,6 +14,8 @@ export interface RegistryRegistrarOptions {
   ttlMs?: number;
   /** How often to renew, ms. Default a third of the TTL, so two renewals may fail before the entry expires. */
   renewIntervalMs?: number;
+  /** The registry's shared secret, if it has one. Default the `MYRPC_REGISTRY_TOKEN` environment variable. */
+  token?: string;
   /** After a failed renewal or a lost connection to the registry, the first retry comes after this many ms, doubling up to 250 ms (or `renewIntervalMs`, if shorter). Default 50. */
   minRetryMs?: number;
 }
@@ -37,6 +40,9 @@ export class RegistryRegistrar implements Registrar {
   private stopped = false;
   private renewing: Promise<void> | undefined;
   private readonly retry: Backoff;
+  /** The lease token the registry gave this entry: renewals and the deregistration present it. */
+  private leaseToken: string | undefined;
+  private readonly token: string | undefined;
   /** The registry instance that answered the last renewal; a new one means it restarted. */
   registryEpoch = '';
   /** Times a renewal met a registry instance other than the one before (restarts seen). */
@@ -50,6 +56,7 @@ export class RegistryRegistrar implements Registrar {
     this.renewIntervalMs = options.renewIntervalMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
     this.client = new RpcClient({ host, port, defaultTimeoutMs: Math.max(500, this.renewIntervalMs), connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)) });
     this.client.on('error', () => undefined);
+    this.token = options.token ?? process.env[REGISTRY_TOKEN_ENV];
     this.retry = new Backoff(options.minRetryMs ?? DEFAULT_REGISTRY_MIN_RETRY_MS, Math.min(this.renewIntervalMs, MAX_RETRY_MS));
     this.client.on('disconnect', () => this.schedule(0)); // the registry went away: be back in it as soon as it is
   }
@@ -77,16 +84,26 @@ export class RegistryRegistrar implements Registrar {
     this.timer = undefined;
     await this.renewing?.catch(() => undefined); // a renewal landing after the deregistration would revive the entry
     const entry = this.entry;
-    if (entry) await this.client.call('MyRpcRegistry', 'deregister', [entry.service, entry.id], { timeoutMs: 2000 }).catch(() => undefined);
+    if (entry) await this.client.call('MyRpcRegistry', 'deregister', [entry.service, entry.id], { timeoutMs: 2000, metadata: this.credentials() }).catch(() => undefined);
     await this.client.close();
   }
 
   private async renew(): Promise<void> {
     const entry = this.entry as RegistrationDto;
     const body: RegistrationDto = this.load ? { ...entry, load: this.load() } : entry;
-    const answer = (await this.client.call('MyRpcRegistry', 'register', [body], { timeoutMs: Math.max(500, this.renewIntervalMs) })) as { epoch: string };
+    const options = { timeoutMs: Math.max(500, this.renewIntervalMs), metadata: this.credentials() };
+    const answer = (await this.client.call('MyRpcRegistry', 'register', [body], options)) as RegisterAnswer;
     if (this.registryEpoch !== '' && answer.epoch !== this.registryEpoch) this.restartsSeen++;
     this.registryEpoch = answer.epoch;
+    this.leaseToken = answer.leaseToken;
+  }
+
+  /** The lease token (kept across registry restarts, so the entry stays ours) and the shared secret. */
+  private credentials(): Record<string, string> {
+    const metadata: Record<string, string> = {};
+    if (this.leaseToken !== undefined) metadata[LEASE_TOKEN_METADATA] = this.leaseToken;
+    if (this.token !== undefined) metadata[REGISTRY_TOKEN_METADATA] = this.token;
+    return metadata;
   }
 
   /** Renews after `delayMs` (replacing a later renewal already planned); one renewal at a time. */

@@ -8,6 +8,7 @@ import { Service } from '../decorators/service';
 import type { CallContext } from '../server/call-context';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { loadAwareWeight } from './load-weight';
+import { checkMetadata, checkRegistryToken, DEFAULT_MAX_ENTRIES_PER_SERVICE, DEFAULT_MAX_SERVICES, LEASE_TOKEN_METADATA, leaseHeld, tooMany } from './registry-guard';
 
 export class LoadReportDto {
   @IsInt()
@@ -82,6 +83,12 @@ export interface Snapshot {
 }
 
 export interface RegistryServiceOptions {
+  /** Shared secret every register and deregister must carry (call metadata `myrpc-registry-token`). Default none. */
+  token?: string;
+  /** Most entries one service may hold; one more is refused with `RESOURCE_EXHAUSTED`. Default 1000. */
+  maxEntriesPerService?: number;
+  /** Most services; a registration of one more is refused with `RESOURCE_EXHAUSTED`. Default 1000. */
+  maxServices?: number;
   /**
    * How long after starting the registry's lists count as incomplete, ms; raised to the longest TTL any
    * server registers with meanwhile. Default 10 s (the default TTL).
@@ -93,6 +100,15 @@ export interface RegistryServiceOptions {
 interface Entry {
   info: InstanceInfo;
   expiresAt: number;
+  /** Renewals and the deregistration must present it (call metadata `myrpc-lease-token`). */
+  leaseToken: string;
+}
+
+/** What `register` answers: the registry instance, the service's revision, and the entry's lease token. */
+export interface RegisterAnswer {
+  epoch: string;
+  index: number;
+  leaseToken: string;
 }
 
 /** Default warm-up of a registry that has just started, ms: the default TTL. */
@@ -119,9 +135,17 @@ export class RegistryService {
   private readonly indexes = new Map<string, number>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private revision = 0;
+  private readonly token: string | undefined;
+  private readonly maxEntriesPerService: number;
+  private readonly maxServices: number;
 
   constructor(options: RegistryServiceOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.token = options.token;
+    this.maxEntriesPerService = options.maxEntriesPerService ?? DEFAULT_MAX_ENTRIES_PER_SERVICE;
+    this.maxServices = options.maxServices ?? DEFAULT_MAX_SERVICES;
+    if (!(this.maxEntriesPerService >= 1)) throw new RangeError('maxEntriesPerService must be >= 1');
+    if (!(this.maxServices >= 1)) throw new RangeError('maxServices must be >= 1');
     this.startedAt = this.now();
     this.warmupMs = options.warmupMs ?? DEFAULT_REGISTRY_WARMUP_MS;
     if (!(this.warmupMs >= 0)) throw new RangeError('warmupMs must be >= 0');
@@ -133,10 +157,16 @@ export class RegistryService {
     return this.warm;
   }
 
-  /** Registers or renews (an upsert). Returns the service's revision. */
+  /**
+   * Registers or renews (an upsert). An id held by a live entry is renewed only by a call carrying that
+   * entry's lease token; a new entry takes the token the call carries, or a fresh one. Answers the token.
+   */
   @Method({ idempotent: true })
-  register(registration: RegistrationDto): { epoch: string; index: number } {
+  register(registration: RegistrationDto, @Ctx() ctx: CallContext): RegisterAnswer {
     const { service, id, host, port, weight, metadata, ttlMs, load } = registration;
+    checkRegistryToken(this.token, ctx);
+    checkMetadata(metadata);
+    const leaseToken = this.leaseFor(service, id, ctx.metadata[LEASE_TOKEN_METADATA]);
     if (!this.warm) {
       this.warmupMs = Math.max(this.warmupMs, ttlMs);
       this.departed.get(service)?.delete(id);
@@ -144,13 +174,16 @@ export class RegistryService {
     const entries = this.entriesOf(service);
     const previous = entries.get(id);
     const info: InstanceInfo = { id, host, port, weight, metadata: { ...metadata }, ...(load ? { load: { inFlight: load.inFlight, eventLoopDelayMs: load.eventLoopDelayMs } } : {}) };
-    entries.set(id, { info, expiresAt: this.now() + ttlMs });
+    entries.set(id, { info, expiresAt: this.now() + ttlMs, leaseToken });
     if (!previous || changed(previous.info, info)) this.bump(service);
-    return { epoch: this.epoch, index: this.indexOf(service) };
+    return { epoch: this.epoch, index: this.indexOf(service), leaseToken };
   }
 
   @Method({ idempotent: true })
-  deregister(service: string, id: string): boolean {
+  deregister(service: string, id: string, @Ctx() ctx: CallContext): boolean {
+    checkRegistryToken(this.token, ctx);
+    const live = this.liveEntry(service, id);
+    if (live && live.leaseToken !== ctx.metadata[LEASE_TOKEN_METADATA]) throw leaseHeld(service, id);
     const removed = this.services.get(service)?.delete(id) ?? false;
     if (!this.warm) {
       // A server this registry never saw may still be on clients' lists from before the restart: say it left.
@@ -215,6 +248,24 @@ export class RegistryService {
   /** Wakes every watcher (at shutdown), so their calls answer instead of being cut. */
   wakeAll(): void {
     for (const service of this.waiters.keys()) this.wake(service);
+  }
+
+  /** The lease token a registration of `id` gets, or a refusal: a live entry only by its token; limits on new ones. */
+  private leaseFor(service: string, id: string, presented: string | undefined): string {
+    const live = this.liveEntry(service, id);
+    if (live) {
+      if (live.leaseToken !== presented) throw leaseHeld(service, id);
+      return live.leaseToken;
+    }
+    const entries = this.services.get(service);
+    if (!entries && this.services.size >= this.maxServices) throw tooMany('services', this.maxServices);
+    if (entries && !entries.has(id) && entries.size >= this.maxEntriesPerService) throw tooMany(`entries per service`, this.maxEntriesPerService);
+    return presented !== undefined && presented.length > 0 && presented.length <= 200 ? presented : randomUUID();
+  }
+
+  private liveEntry(service: string, id: string): Entry | undefined {
+    const entry = this.services.get(service)?.get(id);
+    return entry && entry.expiresAt > this.now() ? entry : undefined;
   }
 
   private snapshot(service: string): Snapshot {

@@ -1,16 +1,17 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RegistryDiscovery, RegistryService, RpcClient, startRegistry } from '../../src/index';
+import { RegistryDiscovery, RegistryService, RpcClient, startRegistry, type CallContext } from '../../src/index';
 import { until } from '../helpers/wait';
 
+const ctx = { metadata: {} } as unknown as CallContext;
 const entry = (id: string, port: number) => ({ service: 'S', id, host: '127.0.0.1', port, weight: 1, metadata: {}, ttlMs: 60_000 });
 
 test('a registry is incomplete for its warm-up (raised to the longest TTL) and reports ids deregistered meanwhile', () => {
   let now = 1_000;
   const service = new RegistryService({ warmupMs: 5_000, now: () => now });
-  service.register(entry('a', 1));
-  service.deregister('S', 'ghost');
+  service.register(entry('a', 1), ctx);
+  service.deregister('S', 'ghost', ctx);
   let snap = service.list('S');
   assert.equal(snap.complete, false);
   assert.deepEqual(snap.removed, ['ghost'], 'a server this registry never saw said it left');
