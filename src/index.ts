@@ -55,14 +55,15 @@ export type { Discovery } from './discovery/discovery';
 export { loadAwareWeight } from './discovery/load-weight';
 export { announce, type AnnounceOptions } from './discovery/announce';
 export { RegistryServer, startRegistry, DEFAULT_REGISTRY_PORT, type RegistryServerOptions } from './discovery/registry-server';
-export { RegistryService, type Snapshot, type InstanceInfo } from './discovery/registry-service';
-export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
+export { RegistryService, DEFAULT_REGISTRY_WARMUP_MS, type Snapshot, type InstanceInfo, type RegistryServiceOptions, type RegisterAnswer } from './discovery/registry-service';
+export { LEASE_TOKEN_METADATA, REGISTRY_TOKEN_METADATA, REGISTRY_TOKEN_ENV, DEFAULT_MAX_ENTRIES_PER_SERVICE, DEFAULT_MAX_SERVICES } from './discovery/registry-guard';
+export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, DEFAULT_REGISTRY_MIN_RETRY_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
 export { RegistryDiscovery, type RegistryDiscoveryOptions } from './discovery/registry-discovery';
 export { ListDiscovery, type DiscoveryEvents } from './discovery/list-discovery';
 export type { RegistryAddress } from './discovery/registry-address';
 
 export { EtcdRegistrar, DEFAULT_ETCD_TTL_SECONDS, type EtcdRegistrarOptions, type EtcdRegistrarStats } from './discovery/etcd-registrar';
-export { EtcdDiscovery, type EtcdDiscoveryOptions, type EtcdDiscoveryEvents } from './discovery/etcd-discovery';
+export { EtcdDiscovery, DEFAULT_ETCD_REMOVAL_GRACE_MS, type EtcdDiscoveryOptions, type EtcdDiscoveryEvents } from './discovery/etcd-discovery';
 export { DEFAULT_ETCD_REQUEST_TIMEOUT_MS, type EtcdConnectionOptions } from './discovery/etcd-client';
 export { DEFAULT_ETCD_PREFIX, etcdInstanceKey, etcdServicePrefix, type EtcdInstanceValue } from './discovery/etcd-key-layout';
 
