@@ -50,10 +50,15 @@ test('registry SIGKILL + restart under load: zero failed calls, no live server l
     let stop = false;
     let answered = 0;
     const errors: string[] = [];
+    const owners = new Map<string, string>();
+    let misrouted = 0;
     const caller = async (c: number): Promise<void> => {
       for (let i = 0; !stop && i < 1_000_000; i++) {
         try {
-          await (i % 2 === 0 ? kv.get(`key-${c}-${i % 40}`) : kv.put(`key-${c}-${i % 40}`, 'v'));
+          const key = `key-${c}-${i % 40}`;
+          const { server } = await (i % 2 === 0 ? kv.get(key) : kv.put(key, 'v'));
+          if (!owners.has(key)) owners.set(key, server);
+          else if (owners.get(key) !== server) misrouted++;
           answered++;
         } catch (err) {
           errors.push(RpcError.is(err) ? `${err.code}: ${err.message}` : String(err));
@@ -77,6 +82,7 @@ test('registry SIGKILL + restart under load: zero failed calls, no live server l
     await load;
     console.log(`# ${RESTARTS} registry restarts: ${answered} calls answered, ${errors.length} failed; re-registered within ${reRegisteredMs.join(', ')} ms`);
     assert.deepEqual(errors, [], 'no call failed');
+    assert.equal(misrouted, 0, 'no shard-keyed call ran on a server that does not own its key');
     assert.ok(answered > 100, 'calls ran throughout');
     assert.deepEqual(shortLists, [], 'the discovered list never lost a live server');
     assert.deepEqual(shortHealthy, [], 'the cluster never stopped offering a live server');
