@@ -1,5 +1,5 @@
 import { MAX_ENDPOINT_WEIGHT, makeEndpoint, type Endpoint } from '../balancer/endpoint';
-import { RpcClient } from '../client/rpc-client';
+import { RpcClient, type RpcClientOptions } from '../client/rpc-client';
 import type { RpcError } from '../errors/rpc-error';
 import { Backoff, sleep } from '../util/backoff';
 import { ListDiscovery } from './list-discovery';
@@ -11,6 +11,8 @@ export interface RegistryDiscoveryOptions {
   registry: RegistryAddress;
   /** The service name servers registered under. */
   service: string;
+  /** More options for the connection to the registry (timeouts, a codec, transport options such as TLS). */
+  client?: Partial<Omit<RpcClientOptions, 'host' | 'port'>>;
   /** Longest a long poll waits for a change, ms. Default 30 s. */
   waitMs?: number;
   /** Divide each weight by the server's reported load (see `loadAwareWeight`). Default false. */
@@ -38,7 +40,7 @@ export class RegistryDiscovery extends ListDiscovery {
   constructor(private readonly options: RegistryDiscoveryOptions) {
     super();
     const { host, port } = parseRegistryAddress(options.registry);
-    this.client = new RpcClient({ host, port, connectTimeoutMs: 2000 });
+    this.client = new RpcClient({ connectTimeoutMs: 2000, ...options.client, host, port });
     this.client.on('error', () => undefined);
     this.loop = this.run();
   }

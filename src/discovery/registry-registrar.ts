@@ -1,4 +1,4 @@
-import { RpcClient } from '../client/rpc-client';
+import { RpcClient, type RpcClientOptions } from '../client/rpc-client';
 import { Backoff } from '../util/backoff';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { parseRegistryAddress, type RegistryAddress } from './registry-address';
@@ -14,6 +14,8 @@ export interface RegistryRegistrarOptions {
   ttlMs?: number;
   /** How often to renew, ms. Default a third of the TTL, so two renewals may fail before the entry expires. */
   renewIntervalMs?: number;
+  /** More options for the connection to the registry (timeouts, a codec, transport options such as TLS). */
+  client?: Partial<Omit<RpcClientOptions, 'host' | 'port'>>;
   /** The registry's shared secret, if it has one. Default the `MYRPC_REGISTRY_TOKEN` environment variable. */
   token?: string;
   /** After a failed renewal or a lost connection to the registry, the first retry comes after this many ms, doubling up to 250 ms (or `renewIntervalMs`, if shorter). Default 50. */
@@ -54,7 +56,7 @@ export class RegistryRegistrar implements Registrar {
     const { host, port } = parseRegistryAddress(options.registry);
     this.ttlMs = options.ttlMs ?? DEFAULT_REGISTRY_TTL_MS;
     this.renewIntervalMs = options.renewIntervalMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
-    this.client = new RpcClient({ host, port, defaultTimeoutMs: Math.max(500, this.renewIntervalMs), connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)) });
+    this.client = new RpcClient({ defaultTimeoutMs: Math.max(500, this.renewIntervalMs), connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)), ...options.client, host, port });
     this.client.on('error', () => undefined);
     this.token = options.token ?? process.env[REGISTRY_TOKEN_ENV];
     this.retry = new Backoff(options.minRetryMs ?? DEFAULT_REGISTRY_MIN_RETRY_MS, Math.min(this.renewIntervalMs, MAX_RETRY_MS));
