@@ -44,6 +44,12 @@ export interface ClusterClientOptions {
   outlierDetection?: OutlierDetectionOptions;
   /** Options for each endpoint's connection (codec, timeouts, defaultTimeoutMs). */
   client?: Partial<Omit<RpcClientOptions, 'host' | 'port'>>;
+  /**
+   * How long a call waits for an endpoint's connection to open before it moves on to another endpoint, ms
+   * (nothing was sent; the endpoint's circuit opens and the connection attempt goes on in the background).
+   * Default 500.
+   */
+  connectWaitMs?: number;
 }
 
 export interface ClusterEvents {
@@ -77,6 +83,7 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     super();
     this.maxEjectionPercent = options.maxEjectionPercent ?? DEFAULT_MAX_EJECTION_PERCENT;
     if (!(this.maxEjectionPercent >= 0 && this.maxEjectionPercent <= 100)) throw new RangeError('maxEjectionPercent must be between 0 and 100');
+    if (options.connectWaitMs !== undefined && !(options.connectWaitMs > 0)) throw new RangeError('connectWaitMs must be > 0');
     if (options.maxAttempts !== undefined && !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1)) throw new RangeError('maxAttempts must be an integer >= 1');
     this.source = isSource(options.endpoints) ? options.endpoints : new StaticEndpointSource(options.endpoints);
     this.load = {
@@ -241,7 +248,7 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
         state.endpoint = next; // weight or metadata changed: same connection
       }
     }
-    const stateOptions = { client: this.options.client ?? {}, breaker: this.options.circuitBreaker ?? {}, outlierDetection: this.options.outlierDetection };
+    const stateOptions = { client: this.options.client ?? {}, breaker: this.options.circuitBreaker ?? {}, outlierDetection: this.options.outlierDetection, connectWaitMs: this.options.connectWaitMs };
     const hooks = { onHealthChange: () => this.refresh(), mayEject: () => this.mayEject() };
     for (const [id, e] of wanted) {
       if (!this.states.has(id)) this.states.set(id, new EndpointState(e, stateOptions, hooks));

@@ -5,10 +5,13 @@ import { RpcClient, type RpcClientOptions } from '../client/rpc-client';
 import { isPeerAnswer, RpcCode, RpcError } from '../errors/rpc-error';
 import { CircuitBreaker, type CircuitBreakerOptions, type FailureKind } from './circuit-breaker';
 import { OutlierDetector, type OutlierDetectionOptions } from './outlier-detector';
+import { clampDelay, unrefTimer } from '../util/timers';
 
 const EWMA_ALPHA = 0.2;
 /** How long the background probe waits for the PING's answer, ms. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
+/** How long a call waits for an endpoint's connection to open before it moves on to another endpoint, ms. */
+export const DEFAULT_CONNECT_WAIT_MS = 500;
 
 /** What an endpoint's state needs from its cluster. */
 export interface EndpointStateHooks {
@@ -19,6 +22,8 @@ export interface EndpointStateHooks {
 
 export interface EndpointStateOptions {
   client: Partial<RpcClientOptions>;
+  /** See `ClusterClientOptions.connectWaitMs`. */
+  connectWaitMs?: number;
   breaker: CircuitBreakerOptions;
   outlierDetection?: OutlierDetectionOptions;
 }
@@ -54,6 +59,8 @@ export class EndpointState {
   /** performance.now() of the last answer from this endpoint: proves the connection is not silent. */
   private lastAnswerAt = 0;
   private readonly outliers: OutlierDetector | undefined;
+  private connected = false;
+  private readonly connectWaitMs: number;
 
   constructor(
     /** Replaced (same host and port) when the source changes the endpoint's weight or metadata. */
@@ -64,13 +71,19 @@ export class EndpointState {
     this.client = new RpcClient({ ...options.client, host: endpoint.host, port: endpoint.port });
     this.breaker = new CircuitBreaker(options.breaker, { onChange: () => hooks.onHealthChange(), mayEject: () => hooks.mayEject(), probe: () => this.probe() });
     this.outliers = options.outlierDetection ? new OutlierDetector(options.outlierDetection) : undefined;
+    this.connectWaitMs = options.connectWaitMs ?? DEFAULT_CONNECT_WAIT_MS;
+    this.client.on('connect', () => (this.connected = true));
     // A failed connection attempt (refused, connect or handshake timeout) is a transport fact even when the
     // call that started it gave up first (its deadline passed while connecting).
     this.client.on('error', () => this.breaker.onFailure('hard'));
     this.client.on('disconnect', (_remote, err) => {
+      this.connected = false;
       if (err) this.breaker.onFailure('hard');
     });
-    this.client.on('goaway', () => this.breaker.onFailure('hard')); // leaving: out of rotation now; a probe brings it back if it stays
+    this.client.on('goaway', () => {
+      this.connected = false;
+      this.breaker.onFailure('hard');
+    }); // leaving: out of rotation now; a probe brings it back if it stays
   }
 
   get available(): boolean {
@@ -83,6 +96,7 @@ export class EndpointState {
     this.inFlight++;
     const started = performance.now();
     try {
+      if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs) await this.connectWithin();
       const value = await this.client.call(service, method, args, options);
       this.observe(performance.now() - started);
       this.breaker.onSuccess();
@@ -121,6 +135,27 @@ export class EndpointState {
     } else {
       this.breaker.onFailure(verdict);
     }
+  }
+
+  /**
+   * A call that finds no open connection (and has more than `connectWaitMs` left) waits for one at most that long: a
+   * black-holed address must not hold the call for the whole connect timeout when other endpoints answer.
+   * Past the wait the endpoint's circuit opens and the call moves on (nothing was sent); the attempt goes
+   * on in the background and its outcome reaches the breaker.
+   */
+  private async connectWithin(): Promise<void> {
+    const waitMs = this.connectWaitMs;
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<'slow'>((resolve) => (timer = unrefTimer(setTimeout(() => resolve('slow'), clampDelay(waitMs)))));
+    const opened = this.client.connect().then(() => 'open' as const);
+    opened.catch(() => undefined);
+    try {
+      if ((await Promise.race([opened, slow])) === 'open') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.breaker.onFailure('hard');
+    throw new RpcError(RpcCode.UNAVAILABLE, `connecting to ${this.endpoint.id} took over ${waitMs} ms`, { mayHaveRun: false, timeout: 'connect' });
   }
 
   /** The background probe of an open circuit: a connection and a PING answered, no call risked. */
