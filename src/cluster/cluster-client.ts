@@ -249,12 +249,17 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
       }
     }
     const stateOptions = { client: this.options.client ?? {}, breaker: this.options.circuitBreaker ?? {}, outlierDetection: this.options.outlierDetection, connectWaitMs: this.options.connectWaitMs };
-    const hooks = { onHealthChange: () => this.refresh(), mayEject: () => this.mayEject() };
+    const hooks = { onHealthChange: () => this.refresh(), mayEject: () => this.mayEject(), hasAlternative: (self: EndpointState) => this.hasAlternative(self) };
     for (const [id, e] of wanted) {
       if (!this.states.has(id)) this.states.set(id, new EndpointState(e, stateOptions, hooks));
     }
     this.ownerBalancer.update([...this.states.values()].map((s) => s.endpoint));
     this.refresh(true);
+  }
+
+  private hasAlternative(self: EndpointState): boolean {
+    for (const s of this.states.values()) if (s !== self && s.available) return true;
+    return false;
   }
 
   /** Envoy's max_ejection_percent: at least one endpoint, at most the share, may be soft-ejected at once. */

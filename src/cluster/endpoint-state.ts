@@ -18,6 +18,8 @@ export interface EndpointStateHooks {
   onHealthChange(): void;
   /** Whether one more endpoint may be soft-ejected (the maximum ejection share). */
   mayEject(): boolean;
+  /** Whether another endpoint than this one is available now (else a slow connect is waited for). */
+  hasAlternative(self: EndpointState): boolean;
 }
 
 export interface EndpointStateOptions {
@@ -61,6 +63,7 @@ export class EndpointState {
   private readonly outliers: OutlierDetector | undefined;
   private connected = false;
   private readonly connectWaitMs: number;
+  private readonly hooks: EndpointStateHooks;
 
   constructor(
     /** Replaced (same host and port) when the source changes the endpoint's weight or metadata. */
@@ -72,6 +75,7 @@ export class EndpointState {
     this.breaker = new CircuitBreaker(options.breaker, { onChange: () => hooks.onHealthChange(), mayEject: () => hooks.mayEject(), probe: () => this.probe() });
     this.outliers = options.outlierDetection ? new OutlierDetector(options.outlierDetection) : undefined;
     this.connectWaitMs = options.connectWaitMs ?? DEFAULT_CONNECT_WAIT_MS;
+    this.hooks = hooks;
     this.client.on('connect', () => (this.connected = true));
     // A failed connection attempt (refused, connect or handshake timeout) is a transport fact even when the
     // call that started it gave up first (its deadline passed while connecting).
@@ -96,7 +100,7 @@ export class EndpointState {
     this.inFlight++;
     const started = performance.now();
     try {
-      if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs) await this.connectWithin();
+      if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs && this.hooks.hasAlternative(this)) await this.connectWithin();
       const value = await this.client.call(service, method, args, options);
       this.observe(performance.now() - started);
       this.breaker.onSuccess();
@@ -138,7 +142,7 @@ export class EndpointState {
   }
 
   /**
-   * A call that finds no open connection (and has more than `connectWaitMs` left) waits for one at most that long: a
+   * A call that finds no open connection (with more than `connectWaitMs` left, and another endpoint to go to) waits for one at most that long: a
    * black-holed address must not hold the call for the whole connect timeout when other endpoints answer.
    * Past the wait the endpoint's circuit opens and the call moves on (nothing was sent); the attempt goes
    * on in the background and its outcome reaches the breaker.
