@@ -16,6 +16,12 @@ export interface MethodOptions {
   timeoutMs?: number;
   /** The method may safely run more than once for one call, so clients may retry it after it may have run. */
   idempotent?: boolean;
+  /**
+   * For `@ShardKey` methods on a cluster client: when the key's owner is unavailable or fails, `next` sends
+   * the call to the next endpoint along the ring (within the failover rules); `fail` fails it (owner or
+   * nothing). Default `next` for idempotent methods, `fail` for the others.
+   */
+  shardFailover?: 'next' | 'fail';
 }
 
 export interface MethodRecord {
