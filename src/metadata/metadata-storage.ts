@@ -37,6 +37,12 @@ export interface MethodOptions {
   shardKey?: number | string;
   /** The handler's last parameter receives the `CallContext` (what `@Ctx()` marks). Default false. */
   context?: boolean;
+  /**
+   * For `@ShardKey` methods on a cluster client: when the key's owner is unavailable or fails, `next` sends
+   * the call to the next endpoint along the ring (within the failover rules); `fail` fails it (owner or
+   * nothing). Default `next` for idempotent methods, `fail` for the others.
+   */
+  shardFailover?: 'next' | 'fail';
 }
 
 export interface MethodRecord {

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage as validationStorage, validate, type ValidationError, type ValidatorOptions } from 'class-validator';
 import type { RpcErrorDetail } from '../errors/rpc-error';
 import type { AnyClass } from '../metadata/metadata-storage';
+import { depthDetail } from './argument-depth';
 import { isArrayMarker, isStandardSchema, type ParamType, type StandardSchemaIssue, type StandardSchemaV1 } from '../metadata/param-types';
 
 /**
@@ -58,13 +59,35 @@ const BUILT_IN = new Map<unknown, ParamCheck>([
   [Buffer, BYTES_CHECK],
 ]);
 
-/** The check for one declared type, built once per method. */
+/** Types whose values cannot nest (or are refused unless they are flat), so they skip the depth check. */
+const FLAT_TYPES = new Set<unknown>([Number, String, Boolean, Date, Uint8Array, Buffer]);
+
+/** The check for one declared type, built once per method; values that can nest are checked for depth first. */
 export function paramCheck(type: ParamType | undefined, options: ValidatorOptions): ParamCheck {
+  const check = typeCheckOf(type, options);
+  return FLAT_TYPES.has(type) ? check : depthLimited(check);
+}
+
+function typeCheckOf(type: ParamType | undefined, options: ValidatorOptions): ParamCheck {
   const builtIn = BUILT_IN.get(type);
   if (builtIn) return builtIn;
   if (isStandardSchema(type)) return schemaCheck(type);
-  if (isArrayMarker(type)) return arrayCheck(paramCheck(type.arrayOf, options));
+  // The whole array was depth-checked already; its elements need not be again.
+  if (isArrayMarker(type)) return arrayCheck(typeCheckOf(type.arrayOf, options));
   return dtoCheck(type as AnyClass, options);
+}
+
+/** class-transformer and validators recurse and would overflow the stack on a value nested thousands deep. */
+function depthLimited(inner: ParamCheck): ParamCheck {
+  return {
+    async: inner.async,
+    check(value, path, details) {
+      const tooDeep = depthDetail(value, path);
+      if (tooDeep === undefined) return inner.check(value, path, details);
+      details.push(tooDeep);
+      return value;
+    },
+  };
 }
 
 function arrayCheck(element: ParamCheck): ParamCheck {
