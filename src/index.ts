@@ -33,6 +33,7 @@ export {
   DEFAULT_IDLE_TIMEOUT_MS,
   MIN_MAX_FRAME_BYTES,
   MAX_ARGUMENT_DEPTH,
+  MIN_WRITE_PROGRESS_BYTES,
 } from './util/limits';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
