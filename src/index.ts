@@ -19,6 +19,17 @@ export { msgpackCodec } from './codec/msgpack-codec';
 export { FrameKind, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES } from './protocol/frame';
 
 export { RpcServer, DEFAULT_GRACE_MS, DEFAULT_HANDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS } from './server/rpc-server';
+export {
+  DEFAULT_OUTPUT_HIGH_WATER_BYTES,
+  DEFAULT_MAX_CONCURRENT_CALLS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_FRAME_STALL_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  MIN_MAX_FRAME_BYTES,
+  MAX_ARGUMENT_DEPTH,
+} from './util/limits';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
 

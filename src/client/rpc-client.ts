@@ -3,17 +3,15 @@ import type { Codec } from '../codec/codec';
 import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-registry';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
-import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import { clampDelay, unrefTimer } from '../util/timers';
-import type { CallOptions } from './call-options';
+import { callDeadline, type CallOptions } from './call-options';
+import { resolveClientLimits, type ClientLimits } from './client-limits';
+import { positiveTimeoutMs } from '../util/option-checks';
 import { ClientConnection, type CreateConnection } from './client-connection';
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 5_000;
-export const DEFAULT_CLIENT_WRITE_TIMEOUT_MS = 10_000;
+export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS, DEFAULT_CLIENT_WRITE_TIMEOUT_MS } from '../util/limits';
 
 export interface RpcClientOptions {
   host?: string;
@@ -24,10 +22,21 @@ export interface RpcClientOptions {
   defaultTimeoutMs?: number;
   connectTimeoutMs?: number;
   handshakeTimeoutMs?: number;
-  /** How long the socket may refuse our bytes (backpressure) before the connection is dropped. */
+  /**
+   * How long the socket may go without taking 64 KiB of the bytes queued for it (or all of them, when less is
+   * queued) before the connection is dropped (`UNAVAILABLE`, `timeout: 'write'`). Default 10 s.
+   */
   writeTimeoutMs?: number;
-  /** Largest answer accepted, in bytes; told to the server in the preface. Default 16 MiB. */
+  /** Largest answer accepted, in bytes (1 KiB to 4 GiB - 1); told to the server in the preface. Default 16 MiB. */
   maxFrameBytes?: number;
+  /** Bytes queued for the socket above which new calls wait, within their deadlines, for it to drain. Default 2 MiB. */
+  outputHighWaterBytes?: number;
+  /** PING the server after this long without a byte from it; 0 turns keepalive off. Default 30 s. */
+  keepaliveMs?: number;
+  /** No byte for this long after a PING: close, failing the calls at once with `UNAVAILABLE`. Default 10 s. */
+  keepaliveTimeoutMs?: number;
+  /** An incomplete frame from the server that receives no byte for this long closes the connection. Default 10 s. */
+  frameStallTimeoutMs?: number;
   codecs?: CodecRegistry;
   /** Opens the socket (default `net.connect`): for TLS, Unix sockets, or tests. */
   createConnection?: CreateConnection;
@@ -59,6 +68,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   private readonly codec: Codec;
   private readonly defaultTimeoutMs: number;
   private readonly options: RpcClientOptions;
+  private readonly limits: ClientLimits;
 
   constructor(options: RpcClientOptions) {
     super();
@@ -66,7 +76,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port;
     this.codec = (options.codecs ?? defaultCodecs).resolve(options.codec);
-    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.limits = resolveClientLimits(options);
+    this.defaultTimeoutMs = this.limits.defaultTimeoutMs;
   }
 
   /** A typed proxy of a `@Service` class (the implementation or a contract class shared with the server). */
@@ -90,7 +101,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
 
   /** Round trip of a PING frame, ms. */
   async ping(timeoutMs = this.defaultTimeoutMs): Promise<number> {
-    return (await this.connection()).ping(timeoutMs);
+    const checked = positiveTimeoutMs('timeoutMs', timeoutMs, this.defaultTimeoutMs);
+    return (await this.connection()).ping(checked);
   }
 
   /** Calls waiting for an answer. */
@@ -108,7 +120,12 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   }
 
   private send(service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-    const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
+    let deadline: number;
+    try {
+      deadline = callDeadline(options, this.defaultTimeoutMs);
+    } catch (err) {
+      return Promise.reject(err as RangeError);
+    }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
     const conn = this.conn;
@@ -163,10 +180,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         host: this.host,
         port: this.port,
         codec: this.codec,
-        maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-        connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
-        writeTimeoutMs: o.writeTimeoutMs ?? DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
+        ...this.limits,
         createConnection: o.createConnection,
         httpTunnel: o.httpTunnel,
         onGoAway: (c, reason) => this.onGoAway(c, reason),

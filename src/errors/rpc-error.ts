@@ -26,7 +26,7 @@ export type RpcCode = (typeof RpcCode)[keyof typeof RpcCode];
 const KNOWN_CODES = new Set<string>(Object.values(RpcCode));
 
 /** Which named timeout produced a timeout error. */
-export type TimeoutKind = 'connect' | 'handshake' | 'write' | 'call' | 'handle';
+export type TimeoutKind = 'connect' | 'handshake' | 'write' | 'call' | 'handle' | 'keepalive';
 
 /** One structured detail, e.g. one failed validation constraint. */
 export interface RpcErrorDetail {
