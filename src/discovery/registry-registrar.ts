@@ -68,7 +68,7 @@ export class RegistryRegistrar implements Registrar {
 
   /**
    * Rejects when the first registration fails (after up to one TTL of retries while the id is held by a
-   * silent entry at the same address); later renewals retry by themselves.
+   * silent entry at the same address, up to two TTLs); later renewals retry by themselves.
    */
   async register(registration: Registration, load?: () => LoadReport): Promise<void> {
     this.stopped = false;
@@ -89,10 +89,10 @@ export class RegistryRegistrar implements Registrar {
   /**
    * The first registration. `PERMISSION_DENIED` means the id is held by a live lease, such as this server's
    * previous process that was killed: the registry lets a server at the same address take over once that
-   * entry has gone half a TTL without renewal, so it is retried (with backoff) for up to one TTL.
+   * entry has gone half a TTL without renewal, so it is retried (with backoff) for up to two TTLs.
    */
   private async firstRegistration(): Promise<void> {
-    const giveUpAt = Date.now() + this.ttlMs;
+    const giveUpAt = Date.now() + 2 * this.ttlMs; // the held entry may have a longer TTL than ours
     for (;;) {
       try {
         await this.renew();
