@@ -132,7 +132,7 @@ export class EndpointState {
       this.lastAnswerAt = performance.now();
       this.breaker.onSuccess(); // the server answered: it is reachable, whatever it thought of the call
       const ejectMs = this.outliers?.record((err as RpcError).code) ?? 0;
-      if (ejectMs > 0) this.breaker.eject(ejectMs);
+      if (ejectMs > 0 && this.breaker.eject(ejectMs)) this.outliers?.ejected();
     } else if (verdict === 'none') {
       this.breaker.release();
     } else {
