@@ -74,19 +74,37 @@ function writeNumber(n: number): void {
 }
 
 function writeUnsigned(n: number): void {
-  if (n < 0x80) buf[pos++] = n;
-  else if (n < 0x100) (buf[pos++] = 0xcc), (buf[pos++] = n);
-  else if (n < 0x10000) (buf[pos++] = 0xcd), (pos = buf.writeUInt16BE(n, pos));
-  else if (n < TWO_32) (buf[pos++] = 0xce), (pos = buf.writeUInt32BE(n, pos));
-  else (buf[pos++] = 0xcf), (pos = buf.writeUInt32BE(Math.floor(n / TWO_32), pos)), (pos = buf.writeUInt32BE(n % TWO_32, pos));
+  if (n < 0x80) {
+    buf[pos++] = n;
+  } else if (n < 0x100) {
+    buf[pos++] = 0xcc;
+    buf[pos++] = n;
+  } else if (n < 0x10000) {
+    buf[pos++] = 0xcd;
+    pos = buf.writeUInt16BE(n, pos);
+  } else if (n < TWO_32) {
+    buf[pos++] = 0xce;
+    pos = buf.writeUInt32BE(n, pos);
+  } else {
+    buf[pos++] = 0xcf;
+    pos = buf.writeUInt32BE(Math.floor(n / TWO_32), pos);
+    pos = buf.writeUInt32BE(n % TWO_32, pos);
+  }
 }
 
 function writeNegative(n: number): void {
-  if (n >= -0x20) buf[pos++] = n & 0xff;
-  else if (n >= -0x80) (buf[pos++] = 0xd0), (pos = buf.writeInt8(n, pos));
-  else if (n >= -0x8000) (buf[pos++] = 0xd1), (pos = buf.writeInt16BE(n, pos));
-  else if (n >= -0x8000_0000) (buf[pos++] = 0xd2), (pos = buf.writeInt32BE(n, pos));
-  else {
+  if (n >= -0x20) {
+    buf[pos++] = n & 0xff;
+  } else if (n >= -0x80) {
+    buf[pos++] = 0xd0;
+    pos = buf.writeInt8(n, pos);
+  } else if (n >= -0x8000) {
+    buf[pos++] = 0xd1;
+    pos = buf.writeInt16BE(n, pos);
+  } else if (n >= -0x8000_0000) {
+    buf[pos++] = 0xd2;
+    pos = buf.writeInt32BE(n, pos);
+  } else {
     // Two's complement over 64 bits: the high word is floor(n / 2^32), the low word what remains (both exact).
     const high = Math.floor(n / TWO_32);
     buf[pos++] = 0xd3;
@@ -119,10 +137,18 @@ function writeShortAscii(s: string, chars: number): boolean {
 
 /** A length header: the fix form when `fixLimit` allows (fixCode | n), else the 8-, 16- or 32-bit form. */
 function writeHeader(n: number, fixCode: number, fixLimit: number, code8: number, code16: number, code32: number): void {
-  if (n < fixLimit) buf[pos++] = fixCode | n;
-  else if (n < 0x100 && code8 !== 0) (buf[pos++] = code8), (buf[pos++] = n);
-  else if (n < 0x10000) (buf[pos++] = code16), (pos = buf.writeUInt16BE(n, pos));
-  else (buf[pos++] = code32), (pos = buf.writeUInt32BE(n, pos));
+  if (n < fixLimit) {
+    buf[pos++] = fixCode | n;
+  } else if (n < 0x100 && code8 !== 0) {
+    buf[pos++] = code8;
+    buf[pos++] = n;
+  } else if (n < 0x10000) {
+    buf[pos++] = code16;
+    pos = buf.writeUInt16BE(n, pos);
+  } else {
+    buf[pos++] = code32;
+    pos = buf.writeUInt32BE(n, pos);
+  }
 }
 
 function writeObject(value: object, depth: number): void {
