@@ -1,8 +1,10 @@
 /** What is measured: systems, workloads, in-flight levels, and the payloads (same bytes for every system). */
 
-export type SystemName = 'raw' | 'myrpc-json' | 'myrpc-msgpack' | 'grpc';
+export type SystemName = 'raw' | 'myrpc-json' | 'myrpc-msgpack' | 'grpc' | 'myrpc-cluster';
 export const SYSTEMS: readonly SystemName[] = ['raw', 'myrpc-json', 'myrpc-msgpack', 'grpc'];
 export const BASELINE: SystemName = 'raw';
+/** Systems measured by bench/scale.ts only (not in the main table). */
+export const SCALE_SYSTEMS: readonly SystemName[] = ['myrpc-cluster'];
 
 export type WorkloadName = 'add' | 'echo-1k' | 'echo-64k';
 export const WORKLOADS: readonly { name: WorkloadName; label: string }[] = [
@@ -23,6 +25,31 @@ export const PAYLOADS = {
 } as const;
 
 export const ADD_ARGS: readonly [number, number] = [1234, 5678];
+
+/** Spreads calls round-robin over several clients, each with its own connection. */
+export class SpreadClient implements BenchClient {
+  private next = 0;
+
+  constructor(private readonly clients: readonly BenchClient[]) {}
+
+  add(a: number, b: number): Promise<number> {
+    return this.pick().add(a, b);
+  }
+
+  echo(s: string): Promise<string> {
+    return this.pick().echo(s);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+  }
+
+  private pick(): BenchClient {
+    const client = this.clients[this.next];
+    this.next = (this.next + 1) % this.clients.length;
+    return client;
+  }
+}
 
 /** Every system's client offers these two calls. */
 export interface BenchClient {
