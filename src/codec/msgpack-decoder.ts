@@ -18,16 +18,64 @@ export function decodeMsgpack(bytes: Buffer): unknown {
   src = bytes;
   pos = 0;
   end = bytes.length;
+  stack.length = 0;
   try {
-    const value = read();
+    const value = readValue();
     if (pos !== end) throw new RangeError(`MessagePack: ${end - pos} extra byte(s) after the value at byte ${pos}`);
     return value;
   } finally {
     src = EMPTY; // do not keep the caller's buffer alive
+    stack.length = 0;
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** An array or map being filled. Containers nest on this stack, not on the call stack: any depth decodes. */
+interface Open {
+  list: unknown[] | undefined;
+  record: Record<string, unknown> | undefined;
+  size: number;
+  filled: number;
+  /** For a map: the key read, waiting for its value; undefined while a key is expected. */
+  key: string | number | undefined;
+}
+
+const stack: Open[] = [];
+/** What read() answers when it opened a non-empty container instead of reading a value. */
+const OPENED = Symbol('opened');
+
+function readValue(): unknown {
+  for (;;) {
+    let value = read();
+    if (value === OPENED) continue;
+    // Hand the value to the innermost open container; a container that is full becomes the value in turn.
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.list) {
+        top.list[top.filled++] = value;
+        if (top.filled < top.size) break;
+        value = top.list;
+      } else if (top.key === undefined) {
+        top.key = checkKey(value);
+        break;
+      } else {
+        (top.record as Record<string, unknown>)[top.key] = value;
+        top.key = undefined;
+        if (++top.filled < top.size) break;
+        value = top.record;
+      }
+      stack.pop();
+    }
+    if (stack.length === 0) return value;
+  }
+}
+
+function checkKey(key: unknown): string | number {
+  if (typeof key !== 'string' && typeof key !== 'number') throw new TypeError(`MessagePack: a map key must be a string or a number, not ${key === null ? 'nil' : typeof key}`);
+  if (key === '__proto__') throw new TypeError('MessagePack: the map key __proto__ is not allowed');
+  return key;
+}
 
 function need(n: number): void {
   if (pos + n > end) throw new RangeError(`MessagePack: truncated value (needs ${n} byte(s) at byte ${pos}, ${end - pos} left)`);
@@ -118,24 +166,21 @@ function readString(bytes: number): string {
   return src.toString('utf8', start, pos);
 }
 
-function readArray(n: number): unknown[] {
+function readArray(n: number): unknown {
   // Each element takes at least one byte: a length the payload cannot hold is refused before allocating.
   need(n);
   const list = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) list[i] = read();
-  return list;
+  if (n === 0) return list;
+  stack.push({ list, record: undefined, size: n, filled: 0, key: undefined });
+  return OPENED;
 }
 
-function readMap(n: number): Record<string, unknown> {
+function readMap(n: number): unknown {
   need(n * 2);
   const record: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) {
-    const key = read();
-    if (typeof key !== 'string' && typeof key !== 'number') throw new TypeError(`MessagePack: a map key must be a string or a number, not ${key === null ? 'nil' : typeof key}`);
-    if (key === '__proto__') throw new TypeError('MessagePack: the map key __proto__ is not allowed');
-    record[key] = read();
-  }
-  return record;
+  if (n === 0) return record;
+  stack.push({ list: undefined, record, size: n, filled: 0, key: undefined });
+  return OPENED;
 }
 
 function readBinary(bytes: number): Uint8Array {

@@ -79,4 +79,15 @@ describe('MessagePack codec agrees with the reference implementation', () => {
     assert.throws(() => msgpackCodec.decode(Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff])), /truncated/);
     assert.throws(() => msgpackCodec.decode(Buffer.from([0xdf, 0xff, 0xff, 0xff, 0xff, 0x00])), /truncated/);
   });
+
+  test('regression: a value nested 100,000 levels deep decodes, without overflowing the call stack', () => {
+    const levels = 100_000;
+    const bytes = Buffer.concat([Buffer.alloc(levels, 0x91), Buffer.from([0x81, 0xa1, 0x78, 0x01])]);
+    let value = msgpackCodec.decode(bytes);
+    for (let i = 0; i < levels; i++) {
+      assert.ok(Array.isArray(value) && value.length === 1);
+      value = value[0];
+    }
+    assert.deepEqual(value, { x: 1 });
+  });
 });
