@@ -21,6 +21,15 @@ export { FrameKind, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES } from './protocol
 export { RpcServer, DEFAULT_GRACE_MS, DEFAULT_HANDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS } from './server/rpc-server';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
+export type { PeerIdentity } from './transport/peer-identity';
+
+export { Use } from './interceptors/use';
+export { compose } from './interceptors/interceptor';
+export type { ServerInterceptor, ServerNext, ServerCallInfo, ClientInterceptor, ClientNext, ClientCallInfo, CallTransport } from './interceptors/interceptor';
+export { bearerAuth, apiKeys, rolesAllowed, AUTHORIZATION_KEY, DEFAULT_AUTH_SCHEMES, type BearerAuthOptions, type TokenVerifier } from './interceptors/auth';
+export { mapErrors, type ErrorRule } from './interceptors/error-mapping';
+export { serverTracing, clientTracing, currentTrace, type TracingOptions } from './interceptors/tracing';
+export { parseTraceparent, formatTraceparent, TRACEPARENT_KEY, type TraceParent } from './interceptors/traceparent';
 
 export { RpcClient, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './client/rpc-client';
 export type { RpcClientOptions, ClientEvents } from './client/rpc-client';

@@ -9,6 +9,7 @@ import type { CallOptions } from './call-options';
 import { ClientConnection, type CreateConnection } from './client-connection';
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
+import { compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -33,6 +34,10 @@ export interface RpcClientOptions {
   createConnection?: CreateConnection;
   /** Reach the server through its HTTP port (`server.listenHttp`) with `CONNECT /myrpc`. */
   httpTunnel?: boolean;
+  /** Metadata sent with every call (e.g. `{ authorization: 'Bearer …' }`); a call's own metadata wins per key. */
+  metadata?: Readonly<Record<string, string>>;
+  /** Interceptors around every call, the first outermost. Default none. */
+  interceptors?: readonly ClientInterceptor[];
 }
 
 export interface ClientEvents {
@@ -59,6 +64,9 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   private readonly codec: Codec;
   private readonly defaultTimeoutMs: number;
   private readonly options: RpcClientOptions;
+  private readonly metadata: Readonly<Record<string, string>> | undefined;
+  /** Built once here; undefined without interceptors, so plain calls take the direct path. */
+  private readonly chain: ClientNext | undefined;
 
   constructor(options: RpcClientOptions) {
     super();
@@ -67,6 +75,10 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.port = options.port;
     this.codec = (options.codecs ?? defaultCodecs).resolve(options.codec);
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.metadata = options.metadata && Object.keys(options.metadata).length > 0 ? { ...options.metadata } : undefined;
+    if (options.interceptors && options.interceptors.length > 0) {
+      this.chain = compose(options.interceptors, (c) => this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
+    }
   }
 
   /** A typed proxy of a `@Service` class (the implementation or a contract class shared with the server). */
@@ -76,11 +88,11 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
 
   /** Untyped call by names, for tools and dynamic callers. */
   call(service: string, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
-    return this.send(service, method, args, options);
+    return this.dispatch(undefined, service, method, args, options);
   }
 
   invoke(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-    return this.send(def.name, method, args, options);
+    return this.dispatch(def, def.name, method, args, options);
   }
 
   /** Opens the connection now rather than on the first call. */
@@ -105,6 +117,21 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     const conn = this.conn ?? (await this.connecting?.catch(() => undefined));
     conn?.close();
     this.conn = undefined;
+  }
+
+  private dispatch(def: ServiceDefinition | undefined, service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    const chain = this.chain;
+    if (chain === undefined) {
+      if (this.metadata === undefined) return this.send(service, method, args, options);
+      return this.send(service, method, args, { ...options, metadata: { ...this.metadata, ...options?.metadata } });
+    }
+    const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
+    const metadata = { ...this.metadata, ...options?.metadata };
+    try {
+      return chain({ service, method, definition: def?.methods.get(method), args, metadata, deadline, signal: options?.signal });
+    } catch (err) {
+      return Promise.reject(err as Error); // an interceptor that throws instead of rejecting
+    }
   }
 
   private send(service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {

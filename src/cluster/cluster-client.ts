@@ -14,6 +14,7 @@ import type { CircuitBreakerOptions } from './circuit-breaker';
 import { StaticEndpointSource, type EndpointSource } from './endpoint-source';
 import { EndpointState } from './endpoint-state';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
+import { compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
 export type FailMode = 'failfast' | 'failover';
 
@@ -32,8 +33,13 @@ export interface ClusterClientOptions {
   maxAttempts?: number;
   retryBudget?: RetryBudgetOptions;
   circuitBreaker?: CircuitBreakerOptions;
-  /** Options for each endpoint's connection (codec, timeouts, defaultTimeoutMs). */
+  /** Options for each endpoint's connection (codec, timeouts, defaultTimeoutMs, tls, metadata, per-attempt interceptors). */
   client?: Partial<Omit<RpcClientOptions, 'host' | 'port'>>;
+  /**
+   * Interceptors around each call through `proxy()`, outside balancing and retries (they see one call, however
+   * many endpoints it tries), the first outermost. Interceptors in `client.interceptors` run once per attempt.
+   */
+  interceptors?: readonly ClientInterceptor[];
 }
 
 export interface ClusterEvents {
@@ -57,6 +63,7 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   private readonly defaultTimeoutMs: number;
   private healthyIds = '';
   private closed = false;
+  private readonly chain: ClientNext | undefined;
 
   constructor(private readonly options: ClusterClientOptions) {
     super();
@@ -72,6 +79,9 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.defaultTimeoutMs = options.client?.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.unsubscribe = this.source.subscribe((list) => this.setEndpoints(list));
     this.setEndpoints(this.source.endpoints());
+    if (options.interceptors && options.interceptors.length > 0) {
+      this.chain = compose(options.interceptors, (c) => this.route(c.definition as MethodDefinition, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
+    }
   }
 
   /** A typed proxy; calls are balanced (or routed by shard key) over the cluster. */
@@ -116,12 +126,18 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   invoke(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
     try {
       const m = this.method(def, method);
-      const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
       const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
-      return this.attempt(m, args, { ...options, deadline }, shardKey);
+      if (this.chain === undefined) return this.route(m, args, { ...options, deadline });
+      return this.chain({ service: m.service, method: m.name, definition: m, args, metadata: { ...options?.metadata }, deadline, signal: options?.signal });
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Balances (or routes by shard key) and retries; `options.deadline` is set. */
+  private route(m: MethodDefinition, args: unknown[], options: CallOptions): Promise<unknown> {
+    const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
+    return this.attempt(m, args, options, shardKey);
   }
 
   private async attempt(m: MethodDefinition, args: unknown[], options: CallOptions, shardKey: string | undefined): Promise<unknown> {

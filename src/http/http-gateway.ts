@@ -10,6 +10,7 @@ import { debugSnapshot, type ServerFigures } from './debug-snapshot';
 import { renderMetrics } from './metrics';
 import { httpStatusOf } from './status-map';
 import { TUNNEL_PATH } from './tunnel';
+import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
 
 export const DEFAULT_HTTP_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
@@ -113,11 +114,16 @@ export class HttpGateway {
 }
 
 class HttpCallOwner implements CallOwner {
+  readonly transport = 'http';
+  readonly peerIdentity: PeerIdentity | undefined;
+
   constructor(
     private readonly res: ServerResponse,
     readonly peer: string,
     private readonly host: GatewayHost,
-  ) {}
+  ) {
+    this.peerIdentity = peerIdentityOf(res.req.socket);
+  }
 
   sendResult(_id: number, result: unknown): RpcCode | undefined {
     let body: string;
@@ -187,9 +193,10 @@ function parseTimeout(header: string | string[] | undefined): number {
   return n;
 }
 
-/** `x-myrpc-meta-<key>: value` headers become the call's metadata. */
+/** `x-myrpc-meta-<key>: value` headers become the call's metadata; `Authorization` becomes `authorization`. */
 function metadataOf(req: IncomingMessage): Record<string, string> {
   const metadata: Record<string, string> = {};
+  if (typeof req.headers.authorization === 'string') metadata.authorization = req.headers.authorization;
   for (const [name, value] of Object.entries(req.headers)) {
     if (name.startsWith('x-myrpc-meta-') && typeof value === 'string') metadata[name.slice('x-myrpc-meta-'.length)] = value;
   }

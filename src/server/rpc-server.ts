@@ -9,6 +9,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import { DEFAULT_HTTP_MAX_BODY_BYTES, HttpGateway } from '../http/http-gateway';
 import type { ServerFigures } from '../http/debug-snapshot';
 import { silentLogger, type Logger } from '../observability/logger';
+import type { CallTransport, ServerInterceptor } from '../interceptors/interceptor';
 import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
 import { MethodTable } from './method-table';
 import { ServerConnection } from './server-connection';
@@ -36,6 +37,11 @@ export interface RpcServerOptions {
   httpMaxBodyBytes?: number;
   /** Serve the built-in `MyRpcDescribe` service (what `myrpc list` and `myrpc describe` ask). Default true. */
   describe?: boolean;
+  /**
+   * Interceptors around every call (TCP, HTTP and tunnel alike, the describe service included), the first
+   * outermost. `@Use` ones of a class or method run inside these. Default none.
+   */
+  interceptors?: readonly ServerInterceptor[];
 }
 
 export interface ServerEvents {
@@ -71,7 +77,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
 
   constructor(options: RpcServerOptions = {}) {
     super();
-    this.table = new MethodTable(options.validatorOptions);
+    this.table = new MethodTable(options.validatorOptions, options.interceptors ?? []);
     this.logger = options.logger ?? silentLogger;
     this.httpMaxBodyBytes = options.httpMaxBodyBytes ?? DEFAULT_HTTP_MAX_BODY_BYTES;
     this.settings = {
@@ -100,6 +106,12 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   /** Adds a `@Service` instance. Throws `ServiceDefinitionError` naming class and member on a definition mistake. */
   register(instance: object): this {
     this.table.register(instance);
+    return this;
+  }
+
+  /** Adds global interceptors inside those given so far; they apply to methods registered before and after. */
+  use(...interceptors: ServerInterceptor[]): this {
+    this.table.use(interceptors);
     return this;
   }
 
@@ -143,7 +155,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       handleTimeoutMs: this.settings.handleTimeoutMs,
       maxBodyBytes: this.httpMaxBodyBytes,
       figures: () => this.figures(),
-      acceptTunnel: (socket) => this.accept(socket),
+      acceptTunnel: (socket) => this.accept(socket, 'tunnel'),
       onHandlerError: (err, service, method) => this.settings.onHandlerError(err, service, method),
     });
     const http = createHttpServer((req, res) => gateway.handle(req, res));
@@ -203,12 +215,12 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     return this.closing;
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, transport: CallTransport = 'tcp'): void {
     if (this.closing) {
       socket.destroy();
       return;
     }
-    const conn = new ServerConnection(socket, this.settings);
+    const conn = new ServerConnection(socket, this.settings, transport);
     this.connections.add(conn);
     this.emit('connection', conn.peer);
   }

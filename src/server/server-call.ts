@@ -1,13 +1,19 @@
 import { instanceToPlain } from 'class-transformer';
 import { RpcCode, RpcError, toRpcError, type TimeoutKind } from '../errors/rpc-error';
+import type { CallTransport, ServerCallInfo } from '../interceptors/interceptor';
 import type { RequestMessage } from '../protocol/request';
 import { clampDelay, unrefTimer } from '../util/timers';
+import type { PeerIdentity } from '../transport/peer-identity';
 import { ServerCallContext } from './call-context';
 import type { MethodEntry } from './method-table';
 
 /** What a call needs from its connection. */
 export interface CallOwner {
   readonly peer: string;
+  /** How the call arrived, for interceptors. */
+  readonly transport: CallTransport;
+  /** The verified client certificate's identity, when the connection is mTLS. */
+  readonly peerIdentity?: PeerIdentity;
   /** Sends the result; returns the code of the error sent instead when it could not (e.g. not encodable). */
   sendResult(id: number, result: unknown): RpcCode | undefined;
   sendError(id: number, err: RpcError): void;
@@ -45,8 +51,8 @@ export class ServerCall {
     this.expireAt = now + this.budgetMs;
     const deadline = now + request.timeoutMs;
     this.startedAt = entry.stats.begin();
-    if (entry.def.contextIndex >= 0) {
-      this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer);
+    if (entry.def.contextIndex >= 0 || entry.chain !== undefined) {
+      this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer, owner.peerIdentity);
     }
   }
 
@@ -65,6 +71,7 @@ export class ServerCall {
 
   start(args: unknown[]): void {
     if (this.budgetMs <= 0) return this.expire();
+    if (this.entry.chain !== undefined) return this.intercept(this.entry.chain, args);
     let checked: unknown[] | Promise<unknown[]>;
     try {
       checked = this.entry.checkArgs(args);
@@ -77,6 +84,35 @@ export class ServerCall {
     } else {
       this.run(checked);
     }
+  }
+
+  /** Through the method's interceptors; the innermost checks the arguments and runs the handler. */
+  private intercept(chain: (call: ServerCallInfo) => Promise<unknown>, args: unknown[]): void {
+    this.armTimer();
+    const ctx = this.ctx as ServerCallContext;
+    const { def } = this.entry;
+    const call: ServerCallInfo = {
+      service: def.service,
+      method: def.name,
+      definition: def,
+      meta: def.options.meta ?? NO_META,
+      args,
+      context: ctx,
+      transport: this.owner.transport,
+      get principal(): unknown {
+        return ctx.principal;
+      },
+      set principal(value: unknown) {
+        ctx.principal = value;
+      },
+    };
+    let result: Promise<unknown>;
+    try {
+      result = chain(call);
+    } catch (err) {
+      return this.fail(err); // an interceptor that throws instead of rejecting
+    }
+    result.then((value) => this.succeed(value), (err: unknown) => this.fail(err));
   }
 
   private run(args: unknown[]): void {
@@ -171,6 +207,8 @@ export class ServerCall {
     this.owner.release(this.id);
   }
 }
+
+const NO_META: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
  * Class instances go out as plain data, honouring class-transformer's @Exclude/@Expose, also inside arrays and

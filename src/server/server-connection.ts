@@ -7,6 +7,8 @@ import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { parseRequest } from '../protocol/request';
 import { unrefTimer } from '../util/timers';
+import type { CallTransport } from '../interceptors/interceptor';
+import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
 import type { MethodTable } from './method-table';
 import { ServerCall, type CallOwner } from './server-call';
 
@@ -35,6 +37,7 @@ const HTTP_ANSWER =
 /** One accepted socket: preface, then frames; keeps the calls in flight on it. */
 export class ServerConnection implements CallOwner {
   readonly peer: string;
+  readonly peerIdentity: PeerIdentity | undefined;
   private state: 'preface' | 'open' | 'closed' = 'preface';
   private prefaceBytes: Buffer = Buffer.alloc(0);
   private handshakeTimer: NodeJS.Timeout | undefined;
@@ -48,8 +51,11 @@ export class ServerConnection implements CallOwner {
   constructor(
     private readonly socket: Socket,
     private readonly settings: ServerConnectionSettings,
+    /** `tunnel` for a socket handed over by the HTTP gateway's CONNECT. */
+    readonly transport: CallTransport = 'tcp',
   ) {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.peerIdentity = peerIdentityOf(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows; the calls are aborted there
