@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RpcCode, RpcError } from '../errors/rpc-error';
+import { RpcCode, RpcError, toRpcError } from '../errors/rpc-error';
 import type { RequestMessage } from '../protocol/request';
 import type { MethodTable } from '../server/method-table';
 import { ServerCall, type CallOwner } from '../server/server-call';
@@ -10,6 +10,7 @@ import { debugSnapshot, type ServerFigures } from './debug-snapshot';
 import { renderMetrics } from './metrics';
 import { httpStatusOf } from './status-map';
 import { TUNNEL_PATH } from './tunnel';
+import { throughInterceptors, type SurfaceMethod } from './surfaces';
 import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
 
 export const DEFAULT_HTTP_MAX_BODY_BYTES = 1024 * 1024;
@@ -26,6 +27,10 @@ export interface GatewayHost {
   readonly handleTimeoutMs: number;
   readonly maxBodyBytes: number;
   figures(): ServerFigures;
+  /** Serve `/debug/myrpc` and its stats JSON. */
+  readonly debugPage: boolean;
+  /** Serve `/metrics`. */
+  readonly metrics: boolean;
   /** Serves the binary protocol on a socket (a CONNECT tunnel). */
   acceptTunnel(socket: Socket): void;
   onHandlerError(err: unknown, service: string, method: string): void;
@@ -45,16 +50,28 @@ export class HttpGateway {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new RpcError(RpcCode.UNIMPLEMENTED, `${req.method} ${path} is not served here; RPC calls are POST /rpc/<Service>/<method>`));
     switch (path) {
       case '/debug/myrpc':
-        return send(res, 200, 'text/html; charset=utf-8', renderDebugPage());
+        return this.page(req, res, 'debugPage', 'text/html; charset=utf-8', () => renderDebugPage());
       case '/debug/myrpc/stats.json':
-        return send(res, 200, 'application/json', JSON.stringify(debugSnapshot(this.host.table, this.host.figures())));
+        return this.page(req, res, 'debugPage', 'application/json', () => JSON.stringify(debugSnapshot(this.host.table, this.host.figures())));
       case '/metrics':
-        return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', renderMetrics(this.host.table, this.host.figures()));
+        return this.page(req, res, 'metrics', 'text/plain; version=0.0.4; charset=utf-8', () => renderMetrics(this.host.table, this.host.figures()));
       case '/healthz':
         return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
       default:
         return sendError(res, new RpcError(RpcCode.NOT_FOUND, `no such page: ${path} (try POST /rpc/<Service>/<method>, /debug/myrpc, /metrics)`));
     }
+  }
+
+  /** A read-only page: 404 when turned off, else rendered through the server's global interceptors (auth). */
+  private page(req: IncomingMessage, res: ServerResponse, surface: SurfaceMethod, type: string, render: () => string): void {
+    if (!this.host[surface]) return sendError(res, new RpcError(RpcCode.NOT_FOUND, `${req.url ?? ''} is turned off on this server`));
+    throughInterceptors(this.host.table.globalInterceptors(), surface, req, metadataOf(req), render).then(
+      (body) => send(res, 200, type, String(body)),
+      (err: unknown) => {
+        const e = toRpcError(err);
+        sendError(res, e, e.code === RpcCode.UNAUTHENTICATED ? { 'www-authenticate': 'Bearer' } : {});
+      },
+    );
   }
 
   /** `CONNECT /myrpc`: answer 200 and speak the binary protocol on the socket from then on. */

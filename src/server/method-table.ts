@@ -40,6 +40,11 @@ export class MethodTable {
     }
   }
 
+  /** The global interceptors, outermost first (the HTTP pages run through these too). */
+  globalInterceptors(): readonly ServerInterceptor[] {
+    return this.interceptors;
+  }
+
   /** Scans the instance's class and adds its methods. Throws `ServiceDefinitionError` on a definition mistake. */
   register(instance: object): ServiceDefinition {
     if (typeof instance !== 'object' || instance === null) {

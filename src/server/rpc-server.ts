@@ -10,6 +10,7 @@ import { DEFAULT_HTTP_MAX_BODY_BYTES, HttpGateway } from '../http/http-gateway';
 import type { ServerFigures } from '../http/debug-snapshot';
 import { silentLogger, type Logger } from '../observability/logger';
 import type { CallTransport, ServerInterceptor } from '../interceptors/interceptor';
+import { unguardedSurfaces } from '../http/exposure';
 import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
 import { MethodTable } from './method-table';
 import { ServerConnection } from './server-connection';
@@ -37,6 +38,10 @@ export interface RpcServerOptions {
   httpMaxBodyBytes?: number;
   /** Serve the built-in `MyRpcDescribe` service (what `myrpc list` and `myrpc describe` ask). Default true. */
   describe?: boolean;
+  /** Serve the debug page `/debug/myrpc` and `/debug/myrpc/stats.json` on the HTTP port. Default true. */
+  debugPage?: boolean;
+  /** Serve `/metrics` (Prometheus text format) on the HTTP port. Default true. */
+  metrics?: boolean;
   /**
    * Interceptors around every call (TCP, HTTP and tunnel alike, the describe service included), the first
    * outermost. `@Use` ones of a class or method run inside these. Default none.
@@ -74,12 +79,14 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   private readonly startedAt = Date.now();
   private http: HttpServer | undefined;
   private readonly httpMaxBodyBytes: number;
+  private readonly surfaces: { readonly describe: boolean; readonly debugPage: boolean; readonly metrics: boolean };
 
   constructor(options: RpcServerOptions = {}) {
     super();
     this.table = new MethodTable(options.validatorOptions, options.interceptors ?? []);
     this.logger = options.logger ?? silentLogger;
     this.httpMaxBodyBytes = options.httpMaxBodyBytes ?? DEFAULT_HTTP_MAX_BODY_BYTES;
+    this.surfaces = { describe: options.describe !== false, debugPage: options.debugPage !== false, metrics: options.metrics !== false };
     this.settings = {
       table: this.table,
       codecs: options.codecs ?? defaultCodecs,
@@ -138,6 +145,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
         this.net.off('error', onError);
         const address = this.net.address() as AddressInfo;
         this.logger.info({ address: address.address, port: address.port }, 'myrpc server listening');
+        this.warnIfExposed(host, { describe: this.surfaces.describe });
         this.emit('listening', address);
         resolve(address);
       });
@@ -155,6 +163,8 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       handleTimeoutMs: this.settings.handleTimeoutMs,
       maxBodyBytes: this.httpMaxBodyBytes,
       figures: () => this.figures(),
+      debugPage: this.surfaces.debugPage,
+      metrics: this.surfaces.metrics,
       acceptTunnel: (socket) => this.accept(socket, 'tunnel'),
       onHandlerError: (err, service, method) => this.settings.onHandlerError(err, service, method),
     });
@@ -176,6 +186,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
         http.off('error', onError);
         const address = http.address() as AddressInfo;
         this.logger.info({ address: address.address, port: address.port }, 'myrpc http listening');
+        this.warnIfExposed(host, { debugPage: this.surfaces.debugPage, metrics: this.surfaces.metrics });
         resolve(address);
       });
     });
@@ -213,6 +224,13 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= this.shutdown(options.graceMs ?? DEFAULT_GRACE_MS);
     return this.closing;
+  }
+
+  /** Outside surfaces on a non-loopback address with no global interceptor (so no auth) deserve a warning. */
+  private warnIfExposed(host: string, surfaces: Record<string, boolean>): void {
+    const open = unguardedSurfaces(host, this.table.globalInterceptors().length > 0, surfaces);
+    if (open.length === 0) return;
+    this.logger.warn({ host, surfaces: open }, `${open.join(', ')} served on ${host} without protection: add an auth interceptor (bearerAuth) or turn them off (options ${open.map((n) => `${n}: false`).join(', ')})`);
   }
 
   private accept(socket: Socket, transport: CallTransport = 'tcp'): void {
