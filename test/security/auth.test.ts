@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiKeys, bearerAuth, Ctx, Method, RpcClient, RpcCode, RpcError, Service, withOptions, type CallContext, type RpcClientOptions } from '../../src/index';
+import { apiKeys, bearerAuth, Ctx, Method, type RpcClient, RpcCode, RpcError, Service, withOptions, type CallContext, type RpcClientOptions } from '../../src/index';
 import { startServer } from '../helpers/servers';
 import { rejection } from '../helpers/wait';
 
