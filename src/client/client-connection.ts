@@ -1,4 +1,6 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
 
 /** Opens the socket; the default is `net.connect`. Plug in TLS, a Unix socket, or a test double here. */
 export type CreateConnection = (options: { host: string; port: number }) => Socket;
@@ -21,6 +23,8 @@ export interface ClientConnectionOptions {
   handshakeTimeoutMs: number;
   writeTimeoutMs: number;
   createConnection?: CreateConnection;
+  /** Speak TLS to the server (ignored when `createConnection` is given: that socket is used as it is). */
+  tls?: TlsClientOptions;
   /** Open the connection through an HTTP port with `CONNECT /myrpc` before the preface. */
   httpTunnel?: boolean;
   /** The server sent GOAWAY: open a new connection for new calls. */
@@ -49,10 +53,13 @@ export class ClientConnection implements PendingOwner {
   static open(options: ClientConnectionOptions, signal?: AbortSignal): Promise<ClientConnection> {
     return new Promise((resolve, reject) => {
       const target = { host: options.host, port: options.port };
-      const socket = options.createConnection ? options.createConnection(target) : connect({ ...target, noDelay: true });
+      const socket = options.createConnection ? options.createConnection(target)
+        : options.tls ? connectTls(clientTlsOptions(options.tls, target.host, target.port))
+          : connect({ ...target, noDelay: true });
       socket.setNoDelay(true);
       const conn = new ClientConnection(socket, options);
-      conn.handshake(resolve, reject, signal);
+      // A TLS socket is connected once its handshake has verified the server, not when TCP is up.
+      conn.handshake(resolve, reject, signal, options.tls && !options.createConnection ? 'secureConnect' : 'connect');
     });
   }
 
@@ -128,7 +135,7 @@ export class ClientConnection implements PendingOwner {
   }
 
   /** `signal` aborts the attempt (the client was closed while connecting). */
-  private handshake(resolve: (c: ClientConnection) => void, reject: (e: RpcError) => void, signal?: AbortSignal): void {
+  private handshake(resolve: (c: ClientConnection) => void, reject: (e: RpcError) => void, signal: AbortSignal | undefined, connectedEvent: 'connect' | 'secureConnect'): void {
     const { socket, options } = this;
     let settled = false;
     let received = Buffer.alloc(0);
@@ -146,7 +153,7 @@ export class ClientConnection implements PendingOwner {
     let timer = unrefTimer(setTimeout(() => fail(unavailable(`connect to ${this.remote} timed out after ${options.connectTimeoutMs} ms`, 'connect')), options.connectTimeoutMs));
     const preface = encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceStatus.OK, maxFrameBytes: options.maxFrameBytes });
     let tunnelling = options.httpTunnel === true;
-    socket.once('connect', () => {
+    socket.once(connectedEvent, () => {
       clearTimeout(timer);
       timer = unrefTimer(setTimeout(() => fail(unavailable(`no MyRPC preface from ${this.remote} within ${options.handshakeTimeoutMs} ms`, 'handshake')), options.handshakeTimeoutMs));
       socket.write(tunnelling ? `CONNECT ${TUNNEL_PATH} HTTP/1.1\r\nHost: ${this.remote}\r\n\r\n` : preface);
@@ -179,7 +186,7 @@ export class ClientConnection implements PendingOwner {
       this.closeReason ??= unavailable(`connection to ${this.remote} failed: ${err.code ?? err.message}`);
     });
     socket.on('close', () => {
-      fail(unavailable(`${this.remote} closed the connection during the handshake`));
+      fail(unavailable(`${this.remote} closed the connection during the handshake${closeHint(options)}`));
       this.onClose();
     });
   }
@@ -303,6 +310,14 @@ export class ClientConnection implements PendingOwner {
     for (const ping of [...this.pings.values()]) ping.done(reason);
     if (wasOpen) this.options.onClose(this, this.closeReason?.code === RpcCode.CANCELLED ? undefined : reason);
   }
+}
+
+/** What a close during the handshake most often means, so the error says where to look. */
+function closeHint(options: ClientConnectionOptions): string {
+  if (options.createConnection) return '';
+  return options.tls
+    ? ' (a TLS server closes like this when it refuses or requires a client certificate)'
+    : ' (if it is a TLS port, give the client a tls option)';
 }
 
 function unavailable(message: string, timeout?: 'connect' | 'handshake' | 'write'): RpcError {

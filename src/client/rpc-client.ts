@@ -9,6 +9,7 @@ import type { CallOptions } from './call-options';
 import { ClientConnection, type CreateConnection } from './client-connection';
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
+import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
 import { compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -32,6 +33,8 @@ export interface RpcClientOptions {
   codecs?: CodecRegistry;
   /** Opens the socket (default `net.connect`): for TLS, Unix sockets, or tests. */
   createConnection?: CreateConnection;
+  /** Speak TLS (`{}` trusts Node's public roots; `ca` a private authority; `cert` and `key` for mTLS). Default plain TCP. */
+  tls?: TlsClientOptions;
   /** Reach the server through its HTTP port (`server.listenHttp`) with `CONNECT /myrpc`. */
   httpTunnel?: boolean;
   /** Metadata sent with every call (e.g. `{ authorization: 'Bearer …' }`); a call's own metadata wins per key. */
@@ -75,6 +78,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.port = options.port;
     this.codec = (options.codecs ?? defaultCodecs).resolve(options.codec);
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    if (options.tls !== undefined) clientTlsOptions(options.tls, this.host, this.port); // a bad tls option fails here, not on first call
     this.metadata = options.metadata && Object.keys(options.metadata).length > 0 ? { ...options.metadata } : undefined;
     if (options.interceptors && options.interceptors.length > 0) {
       this.chain = compose(options.interceptors, (c) => this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
@@ -195,6 +199,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
         writeTimeoutMs: o.writeTimeoutMs ?? DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
         createConnection: o.createConnection,
+        tls: o.tls,
         httpTunnel: o.httpTunnel,
         onGoAway: (c, reason) => this.onGoAway(c, reason),
         onClose: (c, err) => this.onConnectionClose(c, err),

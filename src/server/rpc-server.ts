@@ -1,9 +1,11 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { ValidatorOptions } from 'class-validator';
 import { EventEmitter } from 'eventemitter3';
 import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-registry';
-import type { RpcError } from '../errors/rpc-error';
+import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import { DEFAULT_HTTP_MAX_BODY_BYTES, HttpGateway } from '../http/http-gateway';
@@ -11,6 +13,7 @@ import type { ServerFigures } from '../http/debug-snapshot';
 import { silentLogger, type Logger } from '../observability/logger';
 import type { CallTransport, ServerInterceptor } from '../interceptors/interceptor';
 import { unguardedSurfaces } from '../http/exposure';
+import { serverTlsOptions, type TlsServerOptions } from '../transport/tls-options';
 import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
 import { MethodTable } from './method-table';
 import { ServerConnection } from './server-connection';
@@ -47,6 +50,14 @@ export interface RpcServerOptions {
    * outermost. `@Use` ones of a class or method run inside these. Default none.
    */
   interceptors?: readonly ServerInterceptor[];
+  /** TLS (and with `requestCert`, mTLS) on the binary port and on the HTTP port (then HTTPS). Default none: plain TCP. */
+  tls?: TlsServerOptions;
+  /**
+   * Makes the listener for `listen()`, given the function that serves each accepted socket (default
+   * `net.createServer`, or `tls.createServer` with `tls`): for a listener of your own. Hand sockets from
+   * anywhere else to `server.handleSocket()`.
+   */
+  createListener?: (onSocket: (socket: Socket) => void) => Server;
 }
 
 export interface ServerEvents {
@@ -79,6 +90,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   private readonly startedAt = Date.now();
   private http: HttpServer | undefined;
   private readonly httpMaxBodyBytes: number;
+  private readonly tls: ReturnType<typeof serverTlsOptions> | undefined;
   private readonly surfaces: { readonly describe: boolean; readonly debugPage: boolean; readonly metrics: boolean };
 
   constructor(options: RpcServerOptions = {}) {
@@ -106,7 +118,8 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       onIdle: (conn: ServerConnection) => conn.end(),
     };
     if (options.describe !== false) this.table.register(new DescribeService(() => this.services()));
-    this.net = createServer((socket) => this.accept(socket));
+    this.tls = options.tls === undefined ? undefined : serverTlsOptions(options.tls);
+    this.net = this.makeListener(options.createListener);
     this.net.on('error', (err) => this.emit('error', err));
   }
 
@@ -114,6 +127,14 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   register(instance: object): this {
     this.table.register(instance);
     return this;
+  }
+
+  /**
+   * Serves the MyRPC binary protocol on a connected socket from any listener (a TLS server of your own, a
+   * socket handed over by another process). The connection belongs to this server from then on.
+   */
+  handleSocket(socket: Socket): void {
+    this.accept(socket);
   }
 
   /** Adds global interceptors inside those given so far; they apply to methods registered before and after. */
@@ -168,7 +189,9 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       acceptTunnel: (socket) => this.accept(socket, 'tunnel'),
       onHandlerError: (err, service, method) => this.settings.onHandlerError(err, service, method),
     });
-    const http = createHttpServer((req, res) => gateway.handle(req, res));
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => gateway.handle(req, res);
+    const http = this.tls ? createHttpsServer(this.tls, onRequest) : createHttpServer(onRequest);
+    if (this.tls) http.on('tlsClientError', (err: Error, socket: TLSSocket) => this.onTlsError(err, socket));
     http.on('connect', (req, socket, head) => gateway.handleConnect(req, socket, head));
     http.on('clientError', (err, socket) => {
       this.logger.warn({ err }, 'malformed HTTP request');
@@ -224,6 +247,21 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= this.shutdown(options.graceMs ?? DEFAULT_GRACE_MS);
     return this.closing;
+  }
+
+  private makeListener(custom: RpcServerOptions['createListener']): Server {
+    const onSocket = (socket: Socket): void => this.accept(socket);
+    if (custom) return custom(onSocket);
+    if (!this.tls) return createServer(onSocket);
+    const server = createTlsServer(this.tls, onSocket);
+    server.on('tlsClientError', (err, socket) => this.onTlsError(err, socket));
+    return server;
+  }
+
+  /** A failed TLS handshake (no or a bad client certificate, a plain-TCP client): the peer is dropped. */
+  private onTlsError(err: Error, socket: TLSSocket): void {
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.settings.onClientError(new RpcError(RpcCode.UNAUTHENTICATED, `TLS handshake failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`), peer);
   }
 
   /** Outside surfaces on a non-loopback address with no global interceptor (so no auth) deserve a warning. */

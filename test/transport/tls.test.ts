@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:https';
+import { ClusterClient, Ctx, Method, RpcClient, RpcCode, RpcServer, Service, type CallContext, type RpcClientOptions, type RpcError, type RpcServerOptions } from '../../src/index';
+import { testPki } from '../helpers/certs';
+import { rejection } from '../helpers/wait';
+
+@Service('Who')
+class Who {
+  @Method()
+  whoAmI(@Ctx() ctx: CallContext): unknown {
+    return { identity: ctx.peerIdentity ?? null, peer: ctx.peer };
+  }
+}
+
+const pki = testPki();
+
+async function tlsServer(t: TestContext, tls: RpcServerOptions['tls']) {
+  const server = new RpcServer({ tls }).register(new Who());
+  const clientErrors: RpcError[] = [];
+  server.on('clientError', (err) => clientErrors.push(err));
+  const { port } = await server.listen(0, '127.0.0.1');
+  t.after(() => server.close({ graceMs: 50 }));
+  const client = (options: Partial<RpcClientOptions> = {}): RpcClient => {
+    const c = new RpcClient({ port, connectTimeoutMs: 3000, defaultTimeoutMs: 5000, ...options });
+    c.on('error', () => undefined);
+    t.after(() => c.close());
+    return c;
+  };
+  return { server, port, client, clientErrors };
+}
+
+const mtls = { ...pki.server, ca: pki.ca, requestCert: true };
+
+test('a TLS call: the client trusting the server CA gets an answer; no client certificate means no peer identity', async (t) => {
+  const { client } = await tlsServer(t, pki.server);
+  const answer = (await client({ tls: { ca: pki.ca } }).call('Who', 'whoAmI', [])) as { identity: unknown; peer: string };
+  assert.equal(answer.identity, null);
+  assert.match(answer.peer, /^127\.0\.0\.1:\d+$/);
+});
+
+test('the TLS port refuses a plain-TCP client with a clear error and goes on serving TLS clients', async (t) => {
+  const { client, clientErrors } = await tlsServer(t, pki.server);
+  const err = await rejection(client().call('Who', 'whoAmI', []));
+  assert.equal(err.code, RpcCode.UNAVAILABLE);
+  assert.match(err.message, /give the client a tls option/);
+  assert.ok(clientErrors.some((e) => /TLS handshake failed/.test(e.message)), clientErrors.map((e) => e.message).join('; '));
+  assert.ok(await client({ tls: { ca: pki.ca } }).call('Who', 'whoAmI', []));
+});
+
+test('a client that does not trust the server certificate refuses to talk (UNAVAILABLE naming the certificate problem)', async (t) => {
+  const { client } = await tlsServer(t, pki.server);
+  const err = await rejection(client({ tls: {} }).call('Who', 'whoAmI', []));
+  assert.equal(err.code, RpcCode.UNAVAILABLE);
+  assert.match(err.message, /CERT|certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i);
+  const wrongName = await rejection(client({ tls: { ca: pki.ca, servername: 'billing.example' } }).call('Who', 'whoAmI', []));
+  assert.match(wrongName.message, /ERR_TLS_CERT_ALTNAME_INVALID/);
+});
+
+test('mTLS: a client certificate from the trusted CA gets through and its subject and SANs are in ctx.peerIdentity', async (t) => {
+  const { client } = await tlsServer(t, mtls);
+  const answer = (await client({ tls: { ca: pki.ca, ...pki.client } }).call('Who', 'whoAmI', [])) as { identity: { subject: Record<string, string>; subjectAltNames: string[]; fingerprint256: string } };
+  assert.equal(answer.identity.subject.CN, 'billing');
+  assert.equal(answer.identity.subject.O, 'Acme');
+  assert.deepEqual(answer.identity.subjectAltNames, ['DNS:billing.internal', 'URI:spiffe://acme/billing']);
+  assert.match(answer.identity.fingerprint256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+});
+
+test('mTLS: a client without a certificate, or with one from another CA, is refused; the server goes on serving', async (t) => {
+  const { client, clientErrors } = await tlsServer(t, mtls);
+  const without = await rejection(client({ tls: { ca: pki.ca } }).call('Who', 'whoAmI', []));
+  assert.equal(without.code, RpcCode.UNAVAILABLE);
+  const stranger = await rejection(client({ tls: { ca: pki.ca, ...pki.stranger } }).call('Who', 'whoAmI', []));
+  assert.equal(stranger.code, RpcCode.UNAVAILABLE);
+  assert.ok(clientErrors.length >= 2 && clientErrors.every((e) => e.code === RpcCode.UNAUTHENTICATED), clientErrors.map((e) => e.message).join('; '));
+  assert.ok(await client({ tls: { ca: pki.ca, ...pki.client } }).call('Who', 'whoAmI', []));
+});
+
+test('the HTTP port speaks HTTPS with the same TLS options: RPC over HTTPS and the tunnel, with the mTLS identity', async (t) => {
+  const { server, client } = await tlsServer(t, mtls);
+  const { port: httpsPort } = await server.listenHttp(0);
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: httpsPort, path: '/rpc/Who/whoAmI', method: 'POST', ca: pki.ca, ...pki.client, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end('[]');
+  });
+  assert.equal(JSON.parse(body).identity.subject.CN, 'billing');
+  const tunnelled = (await client({ port: httpsPort, httpTunnel: true, tls: { ca: pki.ca, ...pki.client } }).call('Who', 'whoAmI', [])) as { identity: { subject: { CN: string } } };
+  assert.equal(tunnelled.identity.subject.CN, 'billing');
+  const plain = await rejection(client({ port: httpsPort, httpTunnel: true }).call('Who', 'whoAmI', []));
+  assert.equal(plain.code, RpcCode.UNAVAILABLE);
+});
+
+test('ClusterClient passes client.tls on to every endpoint', async (t) => {
+  const { port } = await tlsServer(t, mtls);
+  const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port }], client: { tls: { ca: pki.ca, ...pki.client } } });
+  t.after(() => cluster.close());
+  const answer = (await cluster.proxy(Who).whoAmI()) as { identity: { subject: { CN: string } } };
+  assert.equal(answer.identity.subject.CN, 'billing');
+});
+
+test('bad TLS options are a RangeError naming the option', () => {
+  assert.throws(() => new RpcServer({ tls: { key: pki.server.key } as never }), /tls\.cert is required/);
+  assert.throws(() => new RpcServer({ tls: { ...pki.server, requestCert: true } }), /tls\.ca is required/);
+  assert.throws(() => new RpcServer({ tls: null as never }), RangeError);
+  assert.throws(() => new RpcClient({ port: 1, tls: { cert: pki.client.cert } }), /tls\.cert and tls\.key go together/);
+});
