@@ -33,7 +33,10 @@ export { parseTraceparent, formatTraceparent, TRACEPARENT_KEY, type TraceParent 
 
 export { RpcClient, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './client/rpc-client';
 export type { RpcClientOptions, ClientEvents } from './client/rpc-client';
-export type { CreateConnection } from './client/client-connection';
+export type { CreateConnection, Connector, ConnectTarget } from './transport/connector';
+export { tcpConnector, tlsConnector, socketConnector } from './transport/connector';
+export { memoryPair, memoryConnector, type StreamAcceptor } from './transport/memory';
+export type { TlsServerOptions, TlsClientOptions } from './transport/tls-options';
 export type { CallOptions } from './client/call-options';
 export { withOptions } from './client/proxy';
 export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';
@@ -77,6 +80,6 @@ export { DEFAULT_ETCD_PREFIX, etcdInstanceKey, etcdServicePrefix, type EtcdInsta
 export type { Logger } from './observability/logger';
 export { silentLogger } from './observability/logger';
 export { HTTP_STATUS, httpStatusOf } from './http/status-map';
-export { TUNNEL_PATH } from './http/tunnel';
+export { TUNNEL_PATH } from './protocol/tunnel';
 export type { DebugSnapshot, MethodSnapshot, ServerFigures } from './http/debug-snapshot';
 export { DescribeService, DESCRIBE_SERVICE, type ServiceDescription, type MethodDescription, type ParamDescription, type JsonSchema } from './server/describe-service';

@@ -6,7 +6,8 @@ import type { ServiceDefinition } from '../metadata/service-definition';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import { clampDelay, unrefTimer } from '../util/timers';
 import type { CallOptions } from './call-options';
-import { ClientConnection, type CreateConnection } from './client-connection';
+import { ClientConnection } from './client-connection';
+import { socketConnector, tcpConnector, tlsConnector, type Connector, type CreateConnection } from '../transport/connector';
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
@@ -31,8 +32,13 @@ export interface RpcClientOptions {
   /** Largest answer accepted, in bytes; told to the server in the preface. Default 16 MiB. */
   maxFrameBytes?: number;
   codecs?: CodecRegistry;
-  /** Opens the socket (default `net.connect`): for TLS, Unix sockets, or tests. */
+  /** Opens the socket (default `net.connect`): a `net.Socket` that emits `connect`, for Unix sockets or tests. */
   createConnection?: CreateConnection;
+  /**
+   * Opens the byte stream to the server: anything that yields a connected `Duplex` (`memoryConnector(server)`
+   * for tests, a socket from a proxy library). Wins over `createConnection` and `tls`.
+   */
+  connector?: Connector;
   /** Speak TLS (`{}` trusts Node's public roots; `ca` a private authority; `cert` and `key` for mTLS). Default plain TCP. */
   tls?: TlsClientOptions;
   /** Reach the server through its HTTP port (`server.listenHttp`) with `CONNECT /myrpc`. */
@@ -67,6 +73,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   private readonly codec: Codec;
   private readonly defaultTimeoutMs: number;
   private readonly options: RpcClientOptions;
+  private readonly connector: Connector;
+  private readonly transportKind: 'tcp' | 'tls' | 'custom';
   private readonly metadata: Readonly<Record<string, string>> | undefined;
   /** Built once here; undefined without interceptors, so plain calls take the direct path. */
   private readonly chain: ClientNext | undefined;
@@ -79,6 +87,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.codec = (options.codecs ?? defaultCodecs).resolve(options.codec);
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     if (options.tls !== undefined) clientTlsOptions(options.tls, this.host, this.port); // a bad tls option fails here, not on first call
+    this.transportKind = options.connector || options.createConnection ? 'custom' : options.tls ? 'tls' : 'tcp';
+    this.connector = options.connector ?? (options.createConnection ? socketConnector(options.createConnection) : options.tls ? tlsConnector(options.tls) : tcpConnector());
     this.metadata = options.metadata && Object.keys(options.metadata).length > 0 ? { ...options.metadata } : undefined;
     if (options.interceptors && options.interceptors.length > 0) {
       this.chain = compose(options.interceptors, (c) => this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
@@ -198,8 +208,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
         writeTimeoutMs: o.writeTimeoutMs ?? DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
-        createConnection: o.createConnection,
-        tls: o.tls,
+        connector: this.connector,
+        transportKind: this.transportKind,
         httpTunnel: o.httpTunnel,
         onGoAway: (c, reason) => this.onGoAway(c, reason),
         onClose: (c, err) => this.onConnectionClose(c, err),

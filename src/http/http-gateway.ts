@@ -9,7 +9,7 @@ import { renderDebugPage } from './debug-page';
 import { debugSnapshot, type ServerFigures } from './debug-snapshot';
 import { renderMetrics } from './metrics';
 import { httpStatusOf } from './status-map';
-import { TUNNEL_PATH } from './tunnel';
+import { TUNNEL_PATH } from '../protocol/tunnel';
 import { throughInterceptors, type SurfaceMethod } from './surfaces';
 import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
 
@@ -32,7 +32,7 @@ export interface GatewayHost {
   /** Serve `/metrics`. */
   readonly metrics: boolean;
   /** Serves the binary protocol on a socket (a CONNECT tunnel). */
-  acceptTunnel(socket: Socket): void;
+  acceptTunnel(socket: Duplex): void;
   onHandlerError(err: unknown, service: string, method: string): void;
 }
 
@@ -82,7 +82,7 @@ export class HttpGateway {
     }
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
-    this.host.acceptTunnel(socket as Socket);
+    this.host.acceptTunnel(socket);
   }
 
   private rpc(req: IncomingMessage, res: ServerResponse, path: string): void {

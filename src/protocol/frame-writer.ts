@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { FRAME_HEADER_BYTES, type FrameKind } from './frame';
 import { unrefTimer } from '../util/timers';
 
@@ -41,7 +41,7 @@ export class FrameWriter {
   private readonly onDrain = (): void => this.clearWriteTimer();
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly options: FrameWriterOptions,
   ) {
     this.maxBatchFrames = options.maxBatchFrames ?? DEFAULT_MAX_BATCH_FRAMES;

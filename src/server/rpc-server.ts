@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { ValidatorOptions } from 'class-validator';
 import { EventEmitter } from 'eventemitter3';
@@ -133,7 +134,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
    * Serves the MyRPC binary protocol on a connected socket from any listener (a TLS server of your own, a
    * socket handed over by another process). The connection belongs to this server from then on.
    */
-  handleSocket(socket: Socket): void {
+  handleSocket(socket: Duplex): void {
     this.accept(socket);
   }
 
@@ -271,7 +272,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     this.logger.warn({ host, surfaces: open }, `${open.join(', ')} served on ${host} without protection: add an auth interceptor (bearerAuth) or turn them off (options ${open.map((n) => `${n}: false`).join(', ')})`);
   }
 
-  private accept(socket: Socket, transport: CallTransport = 'tcp'): void {
+  private accept(socket: Duplex, transport: CallTransport = 'tcp'): void {
     if (this.closing) {
       socket.destroy();
       return;

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Codec } from '../codec/codec';
 import type { CodecRegistry } from '../codec/codec-registry';
 import { RpcCode, RpcError } from '../errors/rpc-error';
@@ -49,14 +50,15 @@ export class ServerConnection implements CallOwner {
   private draining = false;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly settings: ServerConnectionSettings,
     /** `tunnel` for a socket handed over by the HTTP gateway's CONNECT. */
     readonly transport: CallTransport = 'tcp',
   ) {
-    this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const net = socket as Partial<Socket>; // any connected Duplex will do; a socket also tells its address
+    this.peer = net.remoteAddress ? `${net.remoteAddress}:${net.remotePort ?? '?'}` : 'memory';
     this.peerIdentity = peerIdentityOf(socket);
-    socket.setNoDelay(true);
+    net.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows; the calls are aborted there
     socket.on('close', () => this.onClose());
