@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RpcCode, RpcError, toRpcError } from '../errors/rpc-error';
 import type { RequestMessage } from '../protocol/request';

@@ -7,8 +7,7 @@ import type { Connector } from './connector';
  * the protocol without sockets; bytes still go through the codecs and frames.
  */
 export function memoryPair(): [Duplex, Duplex] {
-  let a: Duplex | undefined;
-  let b: Duplex | undefined;
+  const ends: Duplex[] = [];
   const make = (peer: () => Duplex | undefined): Duplex =>
     new Duplex({
       allowHalfOpen: false, // like a net.Socket: when the peer ends, end our side too
@@ -30,9 +29,8 @@ export function memoryPair(): [Duplex, Duplex] {
         callback(err);
       },
     });
-  a = make(() => b);
-  b = make(() => a);
-  return [a, b];
+  ends.push(make(() => ends[1]), make(() => ends[0]));
+  return [ends[0], ends[1]];
 }
 
 /** Something that serves the binary protocol on a connected stream: `RpcServer.handleSocket`. */
