@@ -5,12 +5,14 @@ import { parseRegistryAddress } from '../discovery/registry-address';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDescription } from '../server/describe-service';
 import { intFlag, stringFlag, UsageError, type ParsedArgs } from './args';
+import { tlsFromFlags, TLS_FLAGS_HELP } from './tls-flags';
 
 /** Exit codes of the client commands. */
 export const EXIT = { OK: 0, CALL_FAILED: 1, USAGE: 2, UNREACHABLE: 3, DEADLINE: 4 } as const;
 
 const COMMON = `  --timeout MS   deadline for the call (default 10000)
-  --codec NAME   json (default) or msgpack`;
+  --codec NAME   json (default) or msgpack
+${TLS_FLAGS_HELP}`;
 
 export const LIST_HELP = `myrpc list <host:port> [--timeout MS]
 
@@ -46,7 +48,7 @@ async function withClient<T>(args: ParsedArgs, address: string | undefined, run:
   } catch (err) {
     throw new UsageError(`--codec: ${(err as Error).message}`);
   }
-  const client = new RpcClient({ ...target, codec, connectTimeoutMs: Math.min(timeoutMs, 5000), defaultTimeoutMs: timeoutMs });
+  const client = new RpcClient({ ...target, codec, tls: tlsFromFlags(args), connectTimeoutMs: Math.min(timeoutMs, 5000), defaultTimeoutMs: timeoutMs });
   client.on('error', () => undefined);
   try {
     return await run(client, timeoutMs);

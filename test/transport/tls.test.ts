@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { request } from 'node:https';
+import { join } from 'node:path';
 import { ClusterClient, Ctx, Method, RpcClient, RpcCode, RpcServer, Service, type CallContext, type RpcClientOptions, type RpcError, type RpcServerOptions } from '../../src/index';
 import { testPki } from '../helpers/certs';
 import { rejection } from '../helpers/wait';
@@ -109,4 +111,25 @@ test('bad TLS options are a RangeError naming the option', () => {
   assert.throws(() => new RpcServer({ tls: { ...pki.server, requestCert: true } }), /tls\.ca is required/);
   assert.throws(() => new RpcServer({ tls: null as never }), RangeError);
   assert.throws(() => new RpcClient({ port: 1, tls: { cert: pki.client.cert } }), /tls\.cert and tls\.key go together/);
+});
+
+test('the CLI calls an mTLS server with --tls-ca, --tls-cert and --tls-key; without the certificate it exits 3', async (t) => {
+  const { port } = await tlsServer(t, mtls);
+  const main = join(__dirname, '../../src/cli/main.js');
+  const run = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [main, ...args], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
+  });
+  const f = pki.files;
+  const ok = await run('call', `127.0.0.1:${port}`, 'Who.whoAmI', '[]', '--tls-ca', f.ca, '--tls-cert', f.clientCert, '--tls-key', f.clientKey);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).identity.subject.CN, 'billing');
+  const noCert = await run('call', `127.0.0.1:${port}`, 'Who.whoAmI', '[]', '--tls-ca', f.ca);
+  assert.equal(noCert.code, 3, noCert.stderr);
+  assert.match(noCert.stderr, /UNAVAILABLE/);
+  const half = await run('call', `127.0.0.1:${port}`, 'Who.whoAmI', '[]', '--tls-cert', f.clientCert);
+  assert.equal(half.code, 2);
+  assert.match(half.stderr, /--tls-cert and --tls-key go together/);
+  const missing = await run('list', `127.0.0.1:${port}`, '--tls-ca', join(f.dir, 'nope.crt'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--tls-ca: cannot read .*ENOENT/);
 });
