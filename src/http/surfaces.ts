@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { compose, type ServerCallInfo, type ServerInterceptor } from '../interceptors/interceptor';
+import { compose, type ServerInterceptor } from '../interceptors/interceptor';
+import { InterceptedCall } from '../interceptors/server-chain';
 import type { MethodDefinition } from '../metadata/service-definition';
 import { ServerCallContext } from '../server/call-context';
 import { peerIdentityOf } from '../transport/peer-identity';
@@ -32,21 +33,7 @@ export function throughInterceptors(interceptors: readonly ServerInterceptor[], 
   const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
   const context = new ServerCallContext(SURFACE_SERVICE, method, Date.now() + SURFACE_TIMEOUT_MS, metadata, peer, peerIdentityOf(req.socket));
   const definition = DEFINITIONS[method];
-  const call: ServerCallInfo = {
-    service: SURFACE_SERVICE,
-    method,
-    definition,
-    meta: definition.options.meta ?? {},
-    args: [],
-    context,
-    transport: 'http',
-    get principal(): unknown {
-      return context.principal;
-    },
-    set principal(value: unknown) {
-      context.principal = value;
-    },
-  };
+  const call = new InterceptedCall(SURFACE_SERVICE, method, definition, definition.options.meta ?? {}, [], context, 'http');
   try {
     return compose(interceptors, async () => render())(call);
   } catch (err) {

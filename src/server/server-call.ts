@@ -1,6 +1,7 @@
 import { instanceToPlain } from 'class-transformer';
 import { RpcCode, RpcError, toRpcError, type TimeoutKind } from '../errors/rpc-error';
 import type { CallTransport, ServerCallInfo } from '../interceptors/interceptor';
+import { InterceptedCall } from '../interceptors/server-chain';
 import type { RequestMessage } from '../protocol/request';
 import { clampDelay, unrefTimer } from '../util/timers';
 import type { PeerIdentity } from '../transport/peer-identity';
@@ -89,23 +90,8 @@ export class ServerCall {
   /** Through the method's interceptors; the innermost checks the arguments and runs the handler. */
   private intercept(chain: (call: ServerCallInfo) => Promise<unknown>, args: unknown[]): void {
     this.armTimer();
-    const ctx = this.ctx as ServerCallContext;
     const { def } = this.entry;
-    const call: ServerCallInfo = {
-      service: def.service,
-      method: def.name,
-      definition: def,
-      meta: def.options.meta ?? NO_META,
-      args,
-      context: ctx,
-      transport: this.owner.transport,
-      get principal(): unknown {
-        return ctx.principal;
-      },
-      set principal(value: unknown) {
-        ctx.principal = value;
-      },
-    };
+    const call = new InterceptedCall(def.service, def.name, def, def.options.meta ?? NO_META, args, this.ctx as ServerCallContext, this.owner.transport);
     let result: Promise<unknown>;
     try {
       result = chain(call);
