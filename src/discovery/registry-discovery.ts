@@ -1,5 +1,6 @@
 import { makeEndpoint, type Endpoint } from '../balancer/endpoint';
 import { RpcClient } from '../client/rpc-client';
+import type { TlsClientOptions } from '../transport/tls-options';
 import type { RpcError } from '../errors/rpc-error';
 import { Backoff, sleep } from '../util/backoff';
 import { ListDiscovery } from './list-discovery';
@@ -18,6 +19,8 @@ export interface RegistryDiscoveryOptions {
   /** Backoff between failed polls, ms: from `minRetryMs` (100) doubling to `maxRetryMs` (2000). */
   minRetryMs?: number;
   maxRetryMs?: number;
+  /** TLS to a registry started with `tls` (see docs/SECURITY.md). Default plain TCP. */
+  tls?: TlsClientOptions;
 }
 
 /**
@@ -34,7 +37,7 @@ export class RegistryDiscovery extends ListDiscovery {
   constructor(private readonly options: RegistryDiscoveryOptions) {
     super();
     const { host, port } = parseRegistryAddress(options.registry);
-    this.client = new RpcClient({ host, port, connectTimeoutMs: 2000 });
+    this.client = new RpcClient({ host, port, connectTimeoutMs: 2000, tls: options.tls });
     this.client.on('error', () => undefined);
     this.loop = this.run();
   }

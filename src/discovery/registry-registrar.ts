@@ -1,4 +1,5 @@
 import { RpcClient } from '../client/rpc-client';
+import type { TlsClientOptions } from '../transport/tls-options';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { parseRegistryAddress, type RegistryAddress } from './registry-address';
 import type { LoadReport, Registrar, Registration } from './registrar';
@@ -12,6 +13,8 @@ export interface RegistryRegistrarOptions {
   ttlMs?: number;
   /** How often to renew, ms. Default a third of the TTL, so two renewals may fail before the entry expires. */
   renewIntervalMs?: number;
+  /** TLS to a registry started with `tls` (see docs/SECURITY.md). Default plain TCP. */
+  tls?: TlsClientOptions;
 }
 
 /** Registers a server with the built-in registry and renews it (a heartbeat that also carries its load). */
@@ -31,7 +34,7 @@ export class RegistryRegistrar implements Registrar {
     const { host, port } = parseRegistryAddress(options.registry);
     this.ttlMs = options.ttlMs ?? DEFAULT_REGISTRY_TTL_MS;
     this.renewIntervalMs = options.renewIntervalMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
-    this.client = new RpcClient({ host, port, defaultTimeoutMs: Math.max(500, this.renewIntervalMs), connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)) });
+    this.client = new RpcClient({ host, port, defaultTimeoutMs: Math.max(500, this.renewIntervalMs), connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)), tls: options.tls });
     this.client.on('error', () => undefined);
   }
 

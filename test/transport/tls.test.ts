@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { ClusterClient, Ctx, Method, RpcClient, RpcCode, RpcServer, Service, type CallContext, type RpcClientOptions, type RpcError, type RpcServerOptions } from '../../src/index';
+import { ClusterClient, Ctx, Method, RegistryDiscovery, RegistryRegistrar, RegistryServer, RpcClient, RpcCode, RpcServer, Service, type CallContext, type RpcClientOptions, type RpcError, type RpcServerOptions } from '../../src/index';
 import { testPki } from '../helpers/certs';
-import { rejection } from '../helpers/wait';
+import { rejection, until } from '../helpers/wait';
 
 @Service('Who')
 class Who {
@@ -132,4 +132,22 @@ test('the CLI calls an mTLS server with --tls-ca, --tls-cert and --tls-key; with
   const missing = await run('list', `127.0.0.1:${port}`, '--tls-ca', join(f.dir, 'nope.crt'));
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--tls-ca: cannot read .*ENOENT/);
+});
+
+test('the registry over mTLS: registrar and discovery pass tls on; a registrar without a certificate cannot register', async (t) => {
+  const registry = new RegistryServer({ sweepIntervalMs: 50, tls: mtls });
+  const address = `127.0.0.1:${(await registry.listen(0)).port}`;
+  t.after(() => registry.close(0));
+  const tls = { ca: pki.ca, ...pki.client };
+  const discovery = new RegistryDiscovery({ registry: address, service: 'Secure', tls });
+  t.after(() => discovery.close());
+  await discovery.ready();
+  const registrar = new RegistryRegistrar({ registry: address, ttlMs: 5000, tls });
+  await registrar.register({ service: 'Secure', host: '127.0.0.1', port: 4444 });
+  t.after(() => registrar.deregister());
+  await until(() => discovery.endpoints().length === 1, 3000, 'the endpoint registered over mTLS');
+  const stranger = new RegistryRegistrar({ registry: address, ttlMs: 5000, tls: { ca: pki.ca } });
+  await assert.rejects(stranger.register({ service: 'Secure', host: '127.0.0.1', port: 5555 }), (err: RpcError) => err.code === RpcCode.UNAVAILABLE);
+  await stranger.deregister();
+  assert.deepEqual(discovery.endpoints().map((e) => e.port), [4444]);
 });
