@@ -1,5 +1,3 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -9,11 +7,11 @@ import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-regi
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
-import { DEFAULT_HTTP_MAX_BODY_BYTES, HttpGateway } from '../http/http-gateway';
 import type { ServerFigures } from '../http/debug-snapshot';
+import type * as HttpListenerModule from '../http/http-listener';
 import { silentLogger, type Logger } from '../observability/logger';
 import type { CallTransport, ServerInterceptor } from '../interceptors/interceptor';
-import { unguardedSurfaces } from '../http/exposure';
+import { unguardedSurfaces } from './exposure';
 import { serverTlsOptions, type TlsServerOptions } from '../transport/tls-options';
 import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
 import { MethodTable } from './method-table';
@@ -89,8 +87,8 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   private readonly settings;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
-  private http: HttpServer | undefined;
-  private readonly httpMaxBodyBytes: number;
+  private http: HttpListenerModule.HttpListener | undefined;
+  private readonly httpMaxBodyBytes: number | undefined;
   private readonly tls: ReturnType<typeof serverTlsOptions> | undefined;
   private readonly surfaces: { readonly describe: boolean; readonly debugPage: boolean; readonly metrics: boolean };
 
@@ -98,7 +96,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     super();
     this.table = new MethodTable(options.validatorOptions, options.interceptors ?? []);
     this.logger = options.logger ?? silentLogger;
-    this.httpMaxBodyBytes = options.httpMaxBodyBytes ?? DEFAULT_HTTP_MAX_BODY_BYTES;
+    this.httpMaxBodyBytes = options.httpMaxBodyBytes;
     this.surfaces = { describe: options.describe !== false, debugPage: options.debugPage !== false, metrics: options.metrics !== false };
     this.settings = {
       table: this.table,
@@ -180,44 +178,40 @@ export class RpcServer extends EventEmitter<ServerEvents> {
    */
   listenHttp(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
     if (this.http) return Promise.reject(new Error('listenHttp() was called already'));
-    const gateway = new HttpGateway({
-      table: this.table,
-      handleTimeoutMs: this.settings.handleTimeoutMs,
-      maxBodyBytes: this.httpMaxBodyBytes,
-      figures: () => this.figures(),
-      debugPage: this.surfaces.debugPage,
-      metrics: this.surfaces.metrics,
-      acceptTunnel: (socket) => this.accept(socket, 'tunnel'),
-      onHandlerError: (err, service, method) => this.settings.onHandlerError(err, service, method),
-    });
-    const onRequest = (req: IncomingMessage, res: ServerResponse): void => gateway.handle(req, res);
-    const http = this.tls ? createHttpsServer(this.tls, onRequest) : createHttpServer(onRequest);
-    if (this.tls) http.on('tlsClientError', (err: Error, socket: TLSSocket) => this.onTlsError(err, socket));
-    http.on('connect', (req, socket, head) => gateway.handleConnect(req, socket, head));
-    http.on('clientError', (err, socket) => {
-      this.logger.warn({ err }, 'malformed HTTP request');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmalformed HTTP request; this port serves MyRPC over HTTP (POST /rpc/<Service>/<method>)\n');
-      else socket.destroy();
+    // Loaded on first use: the HTTP port is a listener in front of this server, and a server that never serves
+    // HTTP never loads it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { HttpListener } = require('../http/http-listener') as typeof HttpListenerModule;
+    const http = new HttpListener({
+      gateway: {
+        table: this.table,
+        handleTimeoutMs: this.settings.handleTimeoutMs,
+        maxBodyBytes: this.httpMaxBodyBytes,
+        figures: () => this.figures(),
+        debugPage: this.surfaces.debugPage,
+        metrics: this.surfaces.metrics,
+        acceptTunnel: (socket) => this.accept(socket, 'tunnel'),
+        onHandlerError: (err, service, method) => this.settings.onHandlerError(err, service, method),
+      },
+      tls: this.tls,
+      logger: this.logger,
+      onTlsError: (err, socket) => this.onTlsError(err, socket),
     });
     this.http = http;
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        this.http = undefined; // a failed listen (port in use) may be retried
-        reject(err);
-      };
-      http.once('error', onError);
-      http.listen(port, host, () => {
-        http.off('error', onError);
-        const address = http.address() as AddressInfo;
-        this.logger.info({ address: address.address, port: address.port }, 'myrpc http listening');
+    return http.listen(port, host).then(
+      (address) => {
         this.warnIfExposed(host, { debugPage: this.surfaces.debugPage, metrics: this.surfaces.metrics });
-        resolve(address);
-      });
-    });
+        return address;
+      },
+      (err: Error) => {
+        this.http = undefined; // a failed listen (port in use) may be retried
+        throw err;
+      },
+    );
   }
 
   httpAddress(): AddressInfo | undefined {
-    return (this.http?.address() as AddressInfo | null) ?? undefined;
+    return this.http?.address();
   }
 
   /** Server-wide figures for the debug page and metrics. */
@@ -292,7 +286,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     }));
     const listenerClosed = new Promise<void>((resolve) => this.net.close(() => resolve()));
     const http = this.http;
-    const httpClosed = http ? new Promise<void>((resolve) => http.close(() => resolve())) : Promise.resolve();
+    const httpClosed = http ? http.close() : Promise.resolve();
     for (const conn of this.connections) conn.goAway('server shutting down');
     await this.drain(graceMs);
     for (const conn of this.connections) conn.abortAll();
