@@ -28,7 +28,7 @@ export { compose } from './interceptors/interceptor';
 export type { ServerInterceptor, ServerNext, ServerCallInfo, ClientInterceptor, ClientNext, ClientCallInfo, CallTransport } from './interceptors/interceptor';
 export { bearerAuth, apiKeys, rolesAllowed, AUTHORIZATION_KEY, DEFAULT_AUTH_SCHEMES, type BearerAuthOptions, type TokenVerifier } from './interceptors/auth';
 export { mapErrors, type ErrorRule } from './interceptors/error-mapping';
-export { serverTracing, clientTracing, currentTrace, type TracingOptions } from './interceptors/tracing';
+export { serverTracing, clientTracing, currentTrace, type TracingOptions, type TracerLike } from './interceptors/tracing';
 export { parseTraceparent, formatTraceparent, TRACEPARENT_KEY, type TraceParent } from './interceptors/traceparent';
 
 export { RpcClient, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './client/rpc-client';

@@ -11,12 +11,21 @@ interface ActiveTrace {
 
 const active = new AsyncLocalStorage<ActiveTrace>();
 
+/**
+ * An OpenTelemetry `Tracer` (from `trace.getTracer(...)` or a provider's `getTracer`). Declared here in the
+ * shape MyRPC calls, so that MyRPC's types do not need `@opentelemetry/api` installed.
+ */
+export interface TracerLike {
+  startSpan(name: string, options?: object, context?: unknown): unknown;
+}
+
 export interface TracingOptions {
   /**
    * Tracer for spans. Default: `@opentelemetry/api`'s global tracer named `myrpc` when that package is
-   * installed; without it, ids are still propagated but no span is recorded.
+   * installed (spans are recorded once a tracer provider is registered); without the package, ids are still
+   * propagated but no span is recorded.
    */
-  tracer?: Otel.Tracer;
+  tracer?: TracerLike;
 }
 
 /** The trace of the server call running now (inside a handler behind `serverTracing`), if any. */
@@ -34,7 +43,7 @@ export function serverTracing(options: TracingOptions = {}): ServerInterceptor {
     const parent = parseTraceparent(call.context.metadata[TRACEPARENT_KEY]);
     const otel = loadOtel();
     if (!otel) return active.run({ trace: childOf(parent), otelContext: undefined }, () => next(call));
-    const tracer = options.tracer ?? otel.trace.getTracer('myrpc');
+    const tracer = (options.tracer as Otel.Tracer | undefined) ?? otel.trace.getTracer('myrpc');
     const parentContext = parent ? otel.trace.setSpanContext(otel.ROOT_CONTEXT, remoteSpan(parent)) : otel.ROOT_CONTEXT;
     const span = tracer.startSpan(`${call.service}/${call.method}`, { kind: otel.SpanKind.SERVER, attributes: rpcAttributes(call.service, call.method) }, parentContext);
     const otelContext = otel.trace.setSpan(parentContext, span);
@@ -64,7 +73,7 @@ export function clientTracing(options: TracingOptions = {}): ClientInterceptor {
       call.metadata[TRACEPARENT_KEY] = formatTraceparent(childOf(outer?.trace));
       return next(call);
     }
-    const tracer = options.tracer ?? otel.trace.getTracer('myrpc');
+    const tracer = (options.tracer as Otel.Tracer | undefined) ?? otel.trace.getTracer('myrpc');
     const parentContext = outer?.otelContext ?? otel.context.active();
     const span = tracer.startSpan(`${call.service}/${call.method}`, { kind: otel.SpanKind.CLIENT, attributes: rpcAttributes(call.service, call.method) }, parentContext);
     call.metadata[TRACEPARENT_KEY] = formatTraceparent(fromSpan(span) ?? childOf(outer?.trace));
