@@ -117,7 +117,9 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       onIdle: (conn: ServerConnection) => conn.end(),
     };
     if (options.describe !== false) this.table.register(new DescribeService(() => this.services()));
-    this.tls = options.tls === undefined ? undefined : serverTlsOptions(options.tls);
+    // A peer that opens TCP and never finishes the TLS handshake is dropped after the handshake timeout too,
+    // not after node:tls's default of 120 s.
+    this.tls = options.tls === undefined ? undefined : { ...serverTlsOptions(options.tls), handshakeTimeout: this.settings.handshakeTimeoutMs };
     this.net = this.makeListener(options.createListener);
     this.net.on('error', (err) => this.emit('error', err));
   }
@@ -255,6 +257,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
 
   /** A failed TLS handshake (no or a bad client certificate, a plain-TCP client): the peer is dropped. */
   private onTlsError(err: Error, socket: TLSSocket): void {
+    socket.destroy(); // with a 'tlsClientError' listener, node:tls leaves the socket open: a handshake timeout would not drop it
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.settings.onClientError(new RpcError(RpcCode.UNAUTHENTICATED, `TLS handshake failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`), peer);
   }

@@ -3,6 +3,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ClusterClient, Ctx, Method, RegistryDiscovery, RegistryRegistrar, RegistryServer, RpcClient, RpcCode, RpcServer, Service, type CallContext, type RpcClientOptions, type RpcError, type RpcServerOptions } from '../../src/index';
 import { testPki } from '../helpers/certs';
@@ -150,4 +151,27 @@ test('the registry over mTLS: registrar and discovery pass tls on; a registrar w
   await assert.rejects(stranger.register({ service: 'Secure', host: '127.0.0.1', port: 5555 }), (err: RpcError) => err.code === RpcCode.UNAVAILABLE);
   await stranger.deregister();
   assert.deepEqual(discovery.endpoints().map((e) => e.port), [4444]);
+});
+
+test('a peer that opens TCP to the TLS port and never starts the TLS handshake is dropped after handshakeTimeoutMs', async (t) => {
+  const server = new RpcServer({ tls: pki.server, handshakeTimeoutMs: 200 });
+  const clientErrors: RpcError[] = [];
+  server.on('clientError', (err) => clientErrors.push(err));
+  const { port } = await server.listen(0, '127.0.0.1');
+  t.after(() => server.close({ graceMs: 50 }));
+  const started = Date.now();
+  const closedAfterMs = await new Promise<number>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const bound = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('still open after 5 s'));
+    }, 5000);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(bound);
+      resolve(Date.now() - started);
+    });
+  });
+  assert.ok(closedAfterMs < 3000, `closed after ${closedAfterMs} ms`);
+  await until(() => clientErrors.some((e) => /TLS handshake failed/.test(e.message)), 2000, 'the dropped peer to be reported');
 });
