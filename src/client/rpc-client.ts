@@ -11,7 +11,7 @@ import { socketConnector, tcpConnector, tlsConnector, type Connector, type Creat
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
-import { compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
+import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -90,8 +90,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.transportKind = options.connector || options.createConnection ? 'custom' : options.tls ? 'tls' : 'tcp';
     this.connector = options.connector ?? (options.createConnection ? socketConnector(options.createConnection) : options.tls ? tlsConnector(options.tls) : tcpConnector());
     this.metadata = options.metadata && Object.keys(options.metadata).length > 0 ? { ...options.metadata } : undefined;
-    if (options.interceptors && options.interceptors.length > 0) {
-      this.chain = compose(options.interceptors, (c) => this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
+    if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
+      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
     }
   }
 

@@ -14,7 +14,7 @@ import type { CircuitBreakerOptions } from './circuit-breaker';
 import { StaticEndpointSource, type EndpointSource } from './endpoint-source';
 import { EndpointState } from './endpoint-state';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
-import { compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
+import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
 export type FailMode = 'failfast' | 'failover';
 
@@ -79,8 +79,8 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.defaultTimeoutMs = options.client?.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.unsubscribe = this.source.subscribe((list) => this.setEndpoints(list));
     this.setEndpoints(this.source.endpoints());
-    if (options.interceptors && options.interceptors.length > 0) {
-      this.chain = compose(options.interceptors, (c) => this.route(c.definition as MethodDefinition, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
+    if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
+      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => this.route(c.definition as MethodDefinition, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
     }
   }
 

@@ -59,3 +59,13 @@ export function compose<N>(interceptors: readonly ((next: N) => N)[], inner: N):
   for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i](next);
   return next;
 }
+
+/** Checks an `interceptors` option: an array of functions, else a `RangeError` naming the option. */
+export function checkInterceptors<T>(value: readonly T[] | undefined, option: string): readonly T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new RangeError(`${option} must be an array of interceptor functions, got ${typeof value}`);
+  value.forEach((i, n) => {
+    if (typeof i !== 'function') throw new RangeError(`${option}[${n}] must be an interceptor function (next) => (call) => result, got ${i === null ? 'null' : typeof i}`);
+  });
+  return value;
+}

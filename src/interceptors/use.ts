@@ -1,5 +1,5 @@
 import type { AnyClass } from '../metadata/metadata-storage';
-import type { ServerInterceptor } from './interceptor';
+import { checkInterceptors, type ServerInterceptor } from './interceptor';
 
 /** `@Use` records, keyed by constructor; one per process, like the decorator metadata storage. */
 interface UseRecords {
@@ -20,10 +20,8 @@ function records(): UseRecords {
  * server's global interceptors, class ones before method ones, each list in the order given.
  */
 export function Use(...interceptors: ServerInterceptor[]): ClassDecorator & MethodDecorator {
+  checkInterceptors(interceptors, '@Use()');
   return ((target: object, propertyKey?: string | symbol) => {
-    for (const i of interceptors) {
-      if (typeof i !== 'function') throw new TypeError(`@Use() takes interceptor functions, got ${String(i)}`);
-    }
     const r = records();
     if (propertyKey === undefined) {
       const list = r.byClass.get(target as AnyClass) ?? [];

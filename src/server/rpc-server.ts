@@ -10,7 +10,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import type { ServerFigures } from '../http/debug-snapshot';
 import type * as HttpListenerModule from '../http/http-listener';
 import { silentLogger, type Logger } from '../observability/logger';
-import type { CallTransport, ServerInterceptor } from '../interceptors/interceptor';
+import { checkInterceptors, type CallTransport, type ServerInterceptor } from '../interceptors/interceptor';
 import { unguardedSurfaces } from './exposure';
 import { serverTlsOptions, type TlsServerOptions } from '../transport/tls-options';
 import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
@@ -94,7 +94,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
 
   constructor(options: RpcServerOptions = {}) {
     super();
-    this.table = new MethodTable(options.validatorOptions, options.interceptors ?? []);
+    this.table = new MethodTable(options.validatorOptions, checkInterceptors(options.interceptors, 'interceptors'));
     this.logger = options.logger ?? silentLogger;
     this.httpMaxBodyBytes = options.httpMaxBodyBytes;
     this.surfaces = { describe: options.describe !== false, debugPage: options.debugPage !== false, metrics: options.metrics !== false };
@@ -140,7 +140,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
 
   /** Adds global interceptors inside those given so far; they apply to methods registered before and after. */
   use(...interceptors: ServerInterceptor[]): this {
-    this.table.use(interceptors);
+    this.table.use(checkInterceptors(interceptors, 'use()'));
     return this;
   }
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ctx, Method, RpcCode, RpcError, Service, Use, mapErrors, type CallContext, type ServerInterceptor, type ServerCallInfo } from '../../src/index';
+import { Ctx, Method, RpcClient, RpcCode, RpcError, RpcServer, Service, Use, mapErrors, type CallContext, type ServerInterceptor, type ServerCallInfo } from '../../src/index';
 import { startServer } from '../helpers/servers';
 import { rejection, until } from '../helpers/wait';
 
@@ -165,4 +165,12 @@ test('a call whose interceptor never settles still ends at its deadline', async 
   const err = await rejection(s.client().call('Shop', 'buy', ['tea'], { timeoutMs: 150 }));
   assert.equal(err.code, RpcCode.DEADLINE_EXCEEDED);
   await until(() => s.server.inFlight === 0, 2000, 'the server to end the stuck call');
+});
+
+test('bad interceptor options are a RangeError naming the option', () => {
+  assert.throws(() => new RpcServer({ interceptors: 'auth' as never }), /interceptors must be an array/);
+  assert.throws(() => new RpcServer({ interceptors: [null as never] }), /interceptors\[0\] must be an interceptor function/);
+  assert.throws(() => new RpcServer().use({} as never), /use\(\)\[0\]/);
+  assert.throws(() => new RpcClient({ port: 1, interceptors: [42 as never] }), /interceptors\[0\]/);
+  assert.throws(() => Use('nope' as never), /@Use\(\)\[0\]/);
 });
