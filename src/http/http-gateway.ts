@@ -68,7 +68,7 @@ export class HttpGateway {
       (body) => send(res, 200, type, String(body)),
       (err: unknown) => {
         const e = toRpcError(err);
-        sendError(res, e, e.code === RpcCode.UNAUTHENTICATED ? { 'www-authenticate': 'Bearer' } : {});
+        sendError(res, e);
       },
     );
   }
@@ -178,7 +178,9 @@ function sendError(res: ServerResponse, err: RpcError, headers: Record<string, s
   } catch {
     body = JSON.stringify({ code: err.code, message: err.message });
   }
-  send(res, status, 'application/json', body, headers);
+  // HTTP requires a 401 to name a scheme the client may answer with.
+  const challenge: Record<string, string> = err.code === RpcCode.UNAUTHENTICATED && status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+  send(res, status, 'application/json', body, { ...challenge, ...headers });
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

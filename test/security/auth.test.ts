@@ -68,6 +68,7 @@ test('bearerAuth over HTTP reads the Authorization header: 401 without, 403 for 
   const { http } = await setup(t);
   const none = await http('/rpc/Vault/read');
   assert.equal(none.status, 401);
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer');
   assert.equal(((await none.json()) as { code: string }).code, RpcCode.UNAUTHENTICATED);
   assert.equal((await http('/rpc/Vault/wipe', { authorization: 'Bearer reader-key' })).status, 403);
   const ok = await http('/rpc/Vault/read', { authorization: 'Bearer reader-key' });
