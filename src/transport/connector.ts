@@ -49,6 +49,8 @@ export function untilEvent(stream: Duplex, event: string, signal: AbortSignal): 
     };
     const onReady = (): void => {
       cleanup();
+      // The connection takes the stream a microtask later: an error emitted in between must not crash the process.
+      stream.on('error', () => undefined);
       resolve(stream);
     };
     const onError = (err: Error): void => {
