@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from '../observability/logger';
+import { dropAndReport } from '../transport/listener';
 import { DEFAULT_HTTP_MAX_BODY_BYTES, HttpGateway, type GatewayHost } from './http-gateway';
 
 export interface HttpListenerOptions {
@@ -27,7 +28,7 @@ export class HttpListener {
     const gateway = new HttpGateway({ ...options.gateway, maxBodyBytes: options.gateway.maxBodyBytes ?? DEFAULT_HTTP_MAX_BODY_BYTES });
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => gateway.handle(req, res);
     this.http = options.tls ? createHttpsServer(options.tls, onRequest) : createHttpServer(onRequest);
-    if (options.tls) this.http.on('tlsClientError', (err: Error, socket: TLSSocket) => options.onTlsError(err, socket));
+    if (options.tls) this.http.on('tlsClientError', (err: Error, socket: TLSSocket) => dropAndReport(err, socket, options.onTlsError));
     this.http.on('connect', (req, socket, head) => gateway.handleConnect(req, socket, head));
     this.http.on('clientError', (err, socket) => {
       options.logger.warn({ err }, 'malformed HTTP request');

@@ -1,6 +1,7 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { createListener } from '../transport/listener';
 import type { ValidatorOptions } from 'class-validator';
 import { EventEmitter } from 'eventemitter3';
 import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-registry';
@@ -249,15 +250,11 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   private makeListener(custom: RpcServerOptions['createListener']): Server {
     const onSocket = (socket: Socket): void => this.accept(socket);
     if (custom) return custom(onSocket);
-    if (!this.tls) return createServer(onSocket);
-    const server = createTlsServer(this.tls, onSocket);
-    server.on('tlsClientError', (err, socket) => this.onTlsError(err, socket));
-    return server;
+    return createListener(this.tls, onSocket, (err, socket) => this.onTlsError(err, socket));
   }
 
   /** A failed TLS handshake (no or a bad client certificate, a plain-TCP client): the peer is dropped. */
   private onTlsError(err: Error, socket: TLSSocket): void {
-    socket.destroy(); // with a 'tlsClientError' listener, node:tls leaves the socket open: a handshake timeout would not drop it
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.settings.onClientError(new RpcError(RpcCode.UNAUTHENTICATED, `TLS handshake failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`), peer);
   }

@@ -153,18 +153,19 @@ test('the registry over mTLS: registrar and discovery pass tls on; a registrar w
   assert.deepEqual(discovery.endpoints().map((e) => e.port), [4444]);
 });
 
-test('a peer that opens TCP to the TLS port and never starts the TLS handshake is dropped after handshakeTimeoutMs', async (t) => {
+test('a peer that opens TCP to the TLS or HTTPS port and never starts the TLS handshake is dropped after handshakeTimeoutMs', async (t) => {
   const server = new RpcServer({ tls: pki.server, handshakeTimeoutMs: 200 });
   const clientErrors: RpcError[] = [];
   server.on('clientError', (err) => clientErrors.push(err));
   const { port } = await server.listen(0, '127.0.0.1');
+  const { port: httpsPort } = await server.listenHttp(0, '127.0.0.1');
   t.after(() => server.close({ graceMs: 50 }));
-  const started = Date.now();
-  const closedAfterMs = await new Promise<number>((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
+  const silentFor = (p: number): Promise<number> => new Promise<number>((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect({ host: '127.0.0.1', port: p });
     const bound = setTimeout(() => {
       socket.destroy();
-      reject(new Error('still open after 5 s'));
+      reject(new Error(`port ${p} still open after 5 s`));
     }, 5000);
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -172,6 +173,9 @@ test('a peer that opens TCP to the TLS port and never starts the TLS handshake i
       resolve(Date.now() - started);
     });
   });
-  assert.ok(closedAfterMs < 3000, `closed after ${closedAfterMs} ms`);
-  await until(() => clientErrors.some((e) => /TLS handshake failed/.test(e.message)), 2000, 'the dropped peer to be reported');
+  for (const p of [port, httpsPort]) {
+    const closedAfterMs = await silentFor(p);
+    assert.ok(closedAfterMs < 3000, `port ${p} closed after ${closedAfterMs} ms`);
+  }
+  await until(() => clientErrors.filter((e) => /ERR_TLS_HANDSHAKE_TIMEOUT/.test(e.message)).length === 2, 2000, 'both dropped peers to be reported');
 });
