@@ -1,5 +1,5 @@
 // `npm run bench:ring`: what consistent hashing costs and saves. Deterministic counts plus timings.
-import { HashModuloBalancer, HashRing, makeEndpoint, murmur3, DEFAULT_VIRTUAL_NODES, type Endpoint } from '../src/index';
+import { HashModuloBalancer, HashRing, makeEndpoint, murmur3, DEFAULT_VIRTUAL_NODES, MAX_ENDPOINT_WEIGHT, MAX_RING_POINTS, type Endpoint } from '../src/index';
 
 const KEYS = 100_000;
 const keys = Array.from({ length: KEYS }, (_, i) => `user-${i}`);
@@ -51,9 +51,14 @@ const hashNs = timeNs(() => {
   sink ^= murmur3(keys[k++ % KEYS]);
 }, 2_000_000);
 console.log(`lookup at 100 endpoints (${hundred.size} points): ${lookupNs.toFixed(0)} ns per key (of which murmur3 ${hashNs.toFixed(0)} ns)`);
-for (const n of [10, 100]) {
+for (const n of [10, 40, 100, 300, 1000]) {
   const list = cluster(n);
-  const ms = timeNs(() => void new HashRing(list), n === 10 ? 50 : 10) / 1e6;
-  console.log(`ring rebuild at ${n} endpoints: ${ms.toFixed(2)} ms`);
+  const ms = timeNs(() => void new HashRing(list), n <= 40 ? 50 : 10) / 1e6;
+  console.log(`ring build at ${n} endpoints: ${ms.toFixed(2)} ms (${new HashRing(list).size} points, bar 5 ms at 300)`);
+}
+for (const [n, weight] of [[1, MAX_ENDPOINT_WEIGHT], [10, 100], [300, 10]] as const) {
+  const list = Array.from({ length: n }, (_, i) => makeEndpoint({ host: '10.0.0.2', port: 7000 + i, weight }));
+  const ms = timeNs(() => void new HashRing(list), 10) / 1e6;
+  console.log(`ring build at ${n} endpoint(s) of weight ${weight}: ${ms.toFixed(2)} ms (${new HashRing(list).size} points, at most ${MAX_RING_POINTS} + one per endpoint)`);
 }
 if (sink === 0.5) console.log(sink);

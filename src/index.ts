@@ -19,6 +19,17 @@ export { msgpackCodec } from './codec/msgpack-codec';
 export { FrameKind, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES } from './protocol/frame';
 
 export { RpcServer, DEFAULT_GRACE_MS, DEFAULT_HANDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS } from './server/rpc-server';
+export {
+  DEFAULT_OUTPUT_HIGH_WATER_BYTES,
+  DEFAULT_MAX_CONCURRENT_CALLS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_FRAME_STALL_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_KEEPALIVE_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  MIN_MAX_FRAME_BYTES,
+  MAX_ARGUMENT_DEPTH,
+} from './util/limits';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
 export type { PeerIdentity } from './transport/peer-identity';
@@ -42,7 +53,7 @@ export { withOptions } from './client/proxy';
 export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';
 
 export type { Endpoint, EndpointInit, LoadInfo } from './balancer/endpoint';
-export { makeEndpoint } from './balancer/endpoint';
+export { makeEndpoint, MAX_ENDPOINT_WEIGHT } from './balancer/endpoint';
 export type { Balancer, BalancerOptions, PickRequest } from './balancer/balancer';
 export { BalancerRegistry, balancers, type BalancerFactory } from './balancer/balancers';
 export { RandomBalancer } from './balancer/random-balancer';
@@ -51,29 +62,31 @@ export { WeightedRoundRobinBalancer } from './balancer/weighted-round-robin-bala
 export { LeastLoadedBalancer } from './balancer/least-loaded-balancer';
 export { ConsistentHashBalancer, type ConsistentHashOptions } from './balancer/consistent-hash-balancer';
 export { HashModuloBalancer } from './balancer/hash-modulo-balancer';
-export { HashRing, DEFAULT_VIRTUAL_NODES } from './balancer/hash-ring';
+export { HashRing, DEFAULT_VIRTUAL_NODES, MAX_RING_POINTS } from './balancer/hash-ring';
 export { murmur3 } from './balancer/hash';
 export { canonicalShardKey, extractShardKey } from './balancer/shard-key';
 
-export { ClusterClient, type ClusterClientOptions, type ClusterEvents, type FailMode } from './cluster/cluster-client';
+export { ClusterClient, DEFAULT_MAX_EJECTION_PERCENT, type ClusterClientOptions, type ClusterEvents, type FailMode, type ShardFailover } from './cluster/cluster-client';
+export type { OutlierDetectionOptions } from './cluster/outlier-detector';
 export type { BroadcastProxy, SettledBroadcastProxy, BroadcastOutcome } from './cluster/broadcast';
 export { StaticEndpointSource, type EndpointSource } from './cluster/endpoint-source';
-export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState } from './cluster/circuit-breaker';
+export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState, type BreakerHooks, type FailureKind } from './cluster/circuit-breaker';
 export { RetryBudget, type RetryBudgetOptions } from './cluster/retry-budget';
 
 export type { Registrar, Registration, LoadReport } from './discovery/registrar';
 export type { Discovery } from './discovery/discovery';
 export { loadAwareWeight } from './discovery/load-weight';
-export { announce } from './discovery/announce';
+export { announce, type AnnounceOptions } from './discovery/announce';
 export { RegistryServer, startRegistry, DEFAULT_REGISTRY_PORT, type RegistryServerOptions } from './discovery/registry-server';
-export { RegistryService, type Snapshot, type InstanceInfo } from './discovery/registry-service';
-export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
+export { RegistryService, DEFAULT_REGISTRY_WARMUP_MS, type Snapshot, type InstanceInfo, type RegistryServiceOptions, type RegisterAnswer } from './discovery/registry-service';
+export { LEASE_TOKEN_METADATA, REGISTRY_TOKEN_METADATA, REGISTRY_TOKEN_ENV, DEFAULT_MAX_ENTRIES_PER_SERVICE, DEFAULT_MAX_SERVICES } from './discovery/registry-guard';
+export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, DEFAULT_REGISTRY_MIN_RETRY_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
 export { RegistryDiscovery, type RegistryDiscoveryOptions } from './discovery/registry-discovery';
 export { ListDiscovery, type DiscoveryEvents } from './discovery/list-discovery';
 export type { RegistryAddress } from './discovery/registry-address';
 
 export { EtcdRegistrar, DEFAULT_ETCD_TTL_SECONDS, type EtcdRegistrarOptions, type EtcdRegistrarStats } from './discovery/etcd-registrar';
-export { EtcdDiscovery, type EtcdDiscoveryOptions, type EtcdDiscoveryEvents } from './discovery/etcd-discovery';
+export { EtcdDiscovery, DEFAULT_ETCD_REMOVAL_GRACE_MS, type EtcdDiscoveryOptions, type EtcdDiscoveryEvents } from './discovery/etcd-discovery';
 export { DEFAULT_ETCD_REQUEST_TIMEOUT_MS, type EtcdConnectionOptions } from './discovery/etcd-client';
 export { DEFAULT_ETCD_PREFIX, etcdInstanceKey, etcdServicePrefix, type EtcdInstanceValue } from './discovery/etcd-key-layout';
 

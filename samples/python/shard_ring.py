@@ -8,6 +8,7 @@ import argparse
 import bisect
 
 VIRTUAL_NODES = 1000  # per unit of weight
+MAX_RING_POINTS = 40000  # past this total, the points per unit of weight shrink to MAX_RING_POINTS / total weight
 
 
 def murmur3_32(data: bytes, seed: int = 0) -> int:
@@ -56,9 +57,11 @@ def canonical_key(value) -> str:
 class Ring:
     def __init__(self, endpoints, weights=None, virtual_nodes=VIRTUAL_NODES):
         weights = weights or {}
+        total_weight = sum(weights.get(e, 1) for e in endpoints)
+        per_weight = min(virtual_nodes, MAX_RING_POINTS / total_weight) if total_weight > 0 else virtual_nodes
         points = []
         for endpoint in sorted(endpoints):
-            count = max(1, round_half_up(virtual_nodes * weights.get(endpoint, 1)))
+            count = max(1, round_half_up(per_weight * weights.get(endpoint, 1)))
             for i in range(count):
                 points.append((murmur3_32(f"{endpoint}#{i}".encode("utf-8")), endpoint))
         points.sort()

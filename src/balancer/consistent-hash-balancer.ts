@@ -21,7 +21,9 @@ export interface ConsistentHashOptions extends BalancerOptions {
  */
 export class ConsistentHashBalancer implements Balancer {
   readonly name = 'consistent-hash';
-  private ring: HashRing;
+  private ring: HashRing | undefined;
+  private endpoints: readonly Endpoint[] = [];
+  private healthy: ReadonlySet<string> = new Set();
   private readonly virtualNodes: number;
   private readonly c: number | undefined;
   private readonly load: LoadInfo;
@@ -31,15 +33,27 @@ export class ConsistentHashBalancer implements Balancer {
     this.c = options.boundedLoadFactor;
     if (this.c !== undefined && !(this.c > 1)) throw new RangeError('boundedLoadFactor must be > 1');
     this.load = options.load ?? NO_LOAD;
-    this.ring = new HashRing([], this.virtualNodes);
   }
 
+  /**
+   * Takes the new list in O(n). The ring is rebuilt lazily (on the next pick) and only when the list brings
+   * an endpoint (or weight) the ring lacks, or has shrunk below a quarter of the ring: an endpoint that
+   * merely left the healthy set is skipped by `pick`, which sends its keys where a rebuilt ring would (the
+   * next point along the ring), so a flapping endpoint costs no rebuild.
+   */
   update(endpoints: readonly Endpoint[]): void {
-    this.ring = new HashRing(endpoints, this.virtualNodes);
+    this.endpoints = endpoints;
+    this.healthy = new Set(endpoints.map((e) => e.id));
+    const ring = this.ring;
+    if (ring === undefined) return;
+    const weights = new Map(ring.endpoints.map((e) => [e.id, e.weight]));
+    const stale = endpoints.length * 4 < ring.endpoints.length || endpoints.some((e) => weights.get(e.id) !== e.weight);
+    if (stale) this.ring = undefined;
   }
 
-  /** The current ring (immutable), for tools and tests. */
+  /** The current ring (immutable), for tools and tests; it may still hold endpoints that left the list, which `pick` skips. */
   get currentRing(): HashRing {
+    this.ring ??= new HashRing(this.endpoints, this.virtualNodes);
     return this.ring;
   }
 
@@ -47,8 +61,8 @@ export class ConsistentHashBalancer implements Balancer {
     if (request.shardKey === undefined) {
       throw new RpcError(RpcCode.INVALID_ARGUMENT, `${request.service}.${request.method} has no shard key; the consistent-hash balancer routes only by key`, { mayHaveRun: false });
     }
-    const ring = this.ring;
-    if (ring.size === 0) return undefined;
+    const ring = this.currentRing;
+    if (ring.size === 0 || this.healthy.size === 0) return undefined;
     const start = ring.indexOf(murmur3(request.shardKey));
     const capacity = this.c === undefined ? undefined : this.capacityPerWeight(ring, exclude);
     const seen = new Set<string>();
@@ -56,7 +70,7 @@ export class ConsistentHashBalancer implements Balancer {
       const e = ring.ownerAt(start + i);
       if (seen.has(e.id)) continue;
       seen.add(e.id);
-      if (exclude?.has(e.id)) continue;
+      if (!this.healthy.has(e.id) || exclude?.has(e.id)) continue;
       if (capacity === undefined || this.load.inFlight(e) < Math.ceil(capacity * e.weight)) return e;
     }
     return undefined;
@@ -66,7 +80,7 @@ export class ConsistentHashBalancer implements Balancer {
     let inFlight = 0;
     let weight = 0;
     for (const e of ring.endpoints) {
-      if (exclude?.has(e.id)) continue;
+      if (!this.healthy.has(e.id) || exclude?.has(e.id)) continue;
       inFlight += this.load.inFlight(e);
       weight += e.weight;
     }

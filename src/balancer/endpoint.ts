@@ -18,9 +18,15 @@ export interface EndpointInit {
   metadata?: Record<string, string>;
 }
 
+/**
+ * Largest endpoint weight. The registry refuses more (`INVALID_ARGUMENT`), `makeEndpoint` throws a
+ * `RangeError`, and etcd discovery caps a larger value found in etcd to it.
+ */
+export const MAX_ENDPOINT_WEIGHT = 1000;
+
 export function makeEndpoint(init: EndpointInit): Endpoint {
   const weight = init.weight ?? 1;
-  if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`endpoint ${init.host}:${init.port}: weight must be a positive number`);
+  if (!(weight > 0 && weight <= MAX_ENDPOINT_WEIGHT)) throw new RangeError(`endpoint ${init.host}:${init.port}: weight must be a number > 0 and <= ${MAX_ENDPOINT_WEIGHT}, got ${weight}`);
   return Object.freeze({ id: init.id ?? `${init.host}:${init.port}`, host: init.host, port: init.port, weight, metadata: Object.freeze({ ...init.metadata }) });
 }
 

@@ -6,9 +6,10 @@ import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { readTunnelAnswer, tunnelRequest } from '../protocol/tunnel';
 import type { Connector } from '../transport/connector';
+import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { encodeRequest } from '../protocol/request';
-import { clampDelay, unrefTimer } from '../util/timers';
-import { cancelledError, PendingCall, type PendingOwner } from './pending-call';
+import { clampDelay, MAX_TIMER_MS, unrefTimer } from '../util/timers';
+import { cancelledError, NOT_QUEUED, PendingCall, type PendingOwner } from './pending-call';
 
 export type { CreateConnection } from '../transport/connector';
 
@@ -24,6 +25,14 @@ export interface ClientConnectionOptions {
   connector: Connector;
   /** What kind of stream `connector` opens, for the hint in a handshake error. */
   transportKind: 'tcp' | 'tls' | 'custom';
+  /** Output queued for the socket above which new calls wait (within their deadlines) for it to drain. */
+  outputHighWaterBytes: number;
+  /** PING the server after this long without a byte from it (0: never). */
+  keepaliveMs: number;
+  /** Close the connection, failing its calls with `UNAVAILABLE`, when nothing answers a PING for this long. */
+  keepaliveTimeoutMs: number;
+  /** Close the connection when an incomplete frame from the server receives no byte for this long. */
+  frameStallTimeoutMs: number;
   /** Open the connection through an HTTP port with `CONNECT /myrpc` before the preface. */
   httpTunnel?: boolean;
   /** The server sent GOAWAY: open a new connection for new calls. */
@@ -42,6 +51,10 @@ export class ClientConnection implements PendingOwner {
   private writer!: FrameWriter;
   private reader!: FrameReader;
   private closeReason: RpcError | undefined;
+  /** Calls waiting for the socket to take bytes, in order; entries of calls that gave up are skipped. */
+  private blocked: { call: PendingCall; payload: string | Uint8Array }[] = [];
+  private liveness!: Liveness;
+  private ticker: NodeJS.Timeout | undefined;
 
   /** Set while the handshake runs: ends it with an error (the stream failed or closed). */
   private handshakeFailed: ((err: RpcError) => void) | undefined;
@@ -86,7 +99,11 @@ export class ClientConnection implements PendingOwner {
   request(service: string, method: string, args: unknown[], deadline: number, signal?: AbortSignal, metadata?: Record<string, string>): Promise<unknown> {
     // The signal may have aborted while the connection was being opened, after the caller last looked.
     if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
-    const timeoutMs = deadline - Date.now();
+    if (typeof deadline !== 'number' || Number.isNaN(deadline)) {
+      return Promise.reject(new RangeError(`${service}.${method}: deadline must be a number (epoch ms), got ${String(deadline)}`));
+    }
+    // Infinity means no limit: the timer maximum, so that both codecs carry the same finite number.
+    const timeoutMs = Math.min(deadline - Date.now(), MAX_TIMER_MS);
     if (timeoutMs <= 0) {
       return Promise.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${service}.${method}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false }));
     }
@@ -100,10 +117,26 @@ export class ClientConnection implements PendingOwner {
       return Promise.reject(new RpcError(RpcCode.RESOURCE_EXHAUSTED, `${service}.${method}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`, { mayHaveRun: false }));
     }
     const id = this.allocateId();
+    // Past the high-water mark, a call waits its turn (within its deadline) instead of growing the socket's buffer.
+    const wait = this.blocked.length > 0 || this.writer.backlogBytes > this.options.outputHighWaterBytes;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, new PendingCall(this, id, service, method, this.writer.flushes, timeoutMs, signal, resolve, reject));
-      this.writer.write(FrameKind.REQUEST, id, payload);
+      const call = new PendingCall(this, id, service, method, wait ? NOT_QUEUED : this.writer.flushes, timeoutMs, signal, resolve, reject);
+      this.pending.set(id, call);
+      if (wait) this.blocked.push({ call, payload });
+      else this.writer.write(FrameKind.REQUEST, id, payload);
     });
+  }
+
+  /** The socket drained: send waiting calls while there is room. */
+  private sendBlocked(): void {
+    let sent = 0;
+    while (sent < this.blocked.length && this.writer.backlogBytes <= this.options.outputHighWaterBytes && this.state !== 'closed') {
+      const { call, payload } = this.blocked[sent++];
+      if (this.pending.get(call.id) !== call) continue; // it gave up (deadline, cancel) meanwhile
+      call.queuedAt = this.writer.flushes;
+      this.writer.write(FrameKind.REQUEST, call.id, payload);
+    }
+    this.blocked = this.blocked.slice(sent);
   }
 
   /** Round trip time of a PING, ms. */
@@ -124,12 +157,16 @@ export class ClientConnection implements PendingOwner {
   }
 
   abandon(id: number): void {
-    if (this.pending.delete(id) && this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
+    const call = this.pending.get(id);
+    // A call still waiting for room was never sent: there is nothing to cancel on the server.
+    if (this.pending.delete(id) && this.state !== 'closed' && call?.queued) this.writer.write(FrameKind.CANCEL, id, undefined);
   }
 
   /** Closes now; pending calls fail with `err` (default: `CANCELLED`, client closed). */
   close(err?: RpcError): void {
     this.closeReason ??= err ?? new RpcError(RpcCode.CANCELLED, 'client closed');
+    // Nothing more is read: frames after a fatal one in the same chunk must not settle calls.
+    this.reader?.stop();
     this.writer?.flush();
     this.socket.destroy();
   }
@@ -212,14 +249,19 @@ export class ClientConnection implements PendingOwner {
     this.state = 'ready';
     this.writer = new FrameWriter(this.socket, {
       writeTimeoutMs: this.options.writeTimeoutMs,
-      onWriteTimeout: () => this.close(unavailable(`${this.remote} did not take our bytes for ${this.options.writeTimeoutMs} ms`, 'write')),
+      onWriteTimeout: () => this.close(unavailable(`${this.remote} did not take our bytes for ${this.options.writeTimeoutMs} ms (write timeout: under 64 KiB taken)`, 'write')),
+      onDrain: () => this.sendBlocked(),
     });
     this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, this.options.maxFrameBytes);
+    const o = this.options;
+    this.liveness = new Liveness(o);
+    this.ticker = unrefTimer(setInterval(() => this.tick(), livenessTickMs(o.frameStallTimeoutMs, o.keepaliveMs, o.keepaliveTimeoutMs)));
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     if (rest.length > 0) this.onData(rest);
   }
 
   private onData(chunk: Buffer): void {
+    this.liveness.onBytes(this.reader.midFrame);
     try {
       this.reader.push(chunk);
     } catch (err) {
@@ -228,7 +270,23 @@ export class ClientConnection implements PendingOwner {
     }
   }
 
+  /** Keepalive and the incomplete-frame stall clock. */
+  private tick(): void {
+    const o = this.options;
+    switch (this.liveness.check(Date.now(), this.reader.midFrame, true, true)) {
+      case 'stalled':
+      case 'squeezed':
+        return this.close(unavailable(`an incomplete frame from ${this.remote} received no byte for ${o.frameStallTimeoutMs} ms (frame stall timeout)`));
+      case 'silent':
+        return this.close(unavailable(`no answer to PING from ${this.remote} within ${o.keepaliveTimeoutMs} ms (keepalive timeout)`, 'keepalive'));
+      case 'ping':
+        // Id 0 is never a call's: the answer is any byte at all, not a PONG matched by id.
+        this.writer.write(FrameKind.PING, 0, undefined);
+    }
+  }
+
   private onFrame(kind: FrameKind, id: number, payload: Buffer): void {
+    this.liveness.onFrame();
     switch (kind) {
       case FrameKind.RESPONSE:
         return this.settle(id, payload, false);
@@ -293,12 +351,14 @@ export class ClientConnection implements PendingOwner {
     if (this.state === 'closed') return;
     const wasOpen = this.state !== 'handshake';
     this.state = 'closed';
+    clearInterval(this.ticker);
+    this.blocked = [];
     this.writer?.close();
     const reason = this.closeReason ?? unavailable(`connection to ${this.remote} lost`);
     const calls = [...this.pending.values()];
     this.pending.clear();
     for (const call of calls) {
-      const mayHaveRun = call.queuedAt < this.writer.flushes;
+      const mayHaveRun = call.queued && call.queuedAt < this.writer.flushes;
       call.reject(new RpcError(reason.code, `${call.what}: ${reason.message}`, { mayHaveRun, timeout: reason.timeout, details: reason.details }));
     }
     for (const ping of [...this.pings.values()]) ping.done(reason);
@@ -346,7 +406,7 @@ function closeHint(kind: ClientConnectionOptions['transportKind']): string {
   return '';
 }
 
-function unavailable(message: string, timeout?: 'connect' | 'handshake' | 'write'): RpcError {
+function unavailable(message: string, timeout?: 'connect' | 'handshake' | 'write' | 'keepalive'): RpcError {
   return new RpcError(RpcCode.UNAVAILABLE, message, { mayHaveRun: false, timeout });
 }
 

@@ -1,6 +1,9 @@
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import { clampDelay, unrefTimer } from '../util/timers';
 
+/** `queuedAt` of a call not yet handed to the writer. */
+export const NOT_QUEUED = -1;
+
 /** What a pending call needs from its connection. */
 export interface PendingOwner {
   /** The call gave up (deadline or cancel) before an answer: forget it; send CANCEL if it went out. */
@@ -21,8 +24,11 @@ export class PendingCall {
     readonly id: number,
     private readonly service: string,
     private readonly method: string,
-    /** The writer's flush count when the request was queued: the request is on the socket once flushes exceed it. */
-    readonly queuedAt: number,
+    /**
+     * The writer's flush count when the request was queued: the request is on the socket once flushes exceed
+     * it. {@link NOT_QUEUED} while the call waits for the socket to take bytes (it certainly has not run).
+     */
+    public queuedAt: number,
     /** Time left before the call's deadline, ms (the caller has just measured it). */
     timeoutMs: number,
     private readonly signal: AbortSignal | undefined,
@@ -34,6 +40,11 @@ export class PendingCall {
       this.onAbort = () => this.cancel();
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
+  }
+
+  /** Whether the request was handed to the writer (false: it waits for room, and certainly never ran). */
+  get queued(): boolean {
+    return this.queuedAt !== NOT_QUEUED;
   }
 
   get what(): string {
@@ -51,12 +62,14 @@ export class PendingCall {
   private expire(): void {
     this.timer = undefined;
     this.owner.abandon(this.id);
-    this.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${this.what}: deadline exceeded`, { timeout: 'call' }));
+    const waiting = this.queued ? '' : ' while waiting for the connection to take more bytes';
+    this.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${this.what}: deadline exceeded${waiting}`, { timeout: 'call', mayHaveRun: this.queued }));
   }
 
   private cancel(): void {
+    const queued = this.queued;
     this.owner.abandon(this.id);
-    this.reject(cancelledError(this.what, this.signal));
+    this.reject(cancelledError(this.what, this.signal, queued));
   }
 
   private release(): boolean {

@@ -3,9 +3,10 @@ import type { Codec } from '../codec/codec';
 import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-registry';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
-import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import { clampDelay, unrefTimer } from '../util/timers';
-import type { CallOptions } from './call-options';
+import { callDeadline, type CallOptions } from './call-options';
+import { resolveClientLimits, type ClientLimits } from './client-limits';
+import { positiveTimeoutMs } from '../util/option-checks';
 import { ClientConnection } from './client-connection';
 import { socketConnector, tcpConnector, tlsConnector, type Connector, type CreateConnection } from '../transport/connector';
 import { cancelledError } from './pending-call';
@@ -13,10 +14,7 @@ import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
 import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
-export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 5_000;
-export const DEFAULT_CLIENT_WRITE_TIMEOUT_MS = 10_000;
+export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS, DEFAULT_CLIENT_WRITE_TIMEOUT_MS } from '../util/limits';
 
 export interface RpcClientOptions {
   host?: string;
@@ -27,10 +25,21 @@ export interface RpcClientOptions {
   defaultTimeoutMs?: number;
   connectTimeoutMs?: number;
   handshakeTimeoutMs?: number;
-  /** How long the socket may refuse our bytes (backpressure) before the connection is dropped. */
+  /**
+   * How long the socket may go without taking 64 KiB of the bytes queued for it (or all of them, when less is
+   * queued) before the connection is dropped (`UNAVAILABLE`, `timeout: 'write'`). Default 10 s.
+   */
   writeTimeoutMs?: number;
-  /** Largest answer accepted, in bytes; told to the server in the preface. Default 16 MiB. */
+  /** Largest answer accepted, in bytes (1 KiB to 4 GiB - 1); told to the server in the preface. Default 16 MiB. */
   maxFrameBytes?: number;
+  /** Bytes queued for the socket above which new calls wait, within their deadlines, for it to drain. Default 2 MiB. */
+  outputHighWaterBytes?: number;
+  /** PING the server after this long without a byte from it; 0 turns keepalive off. Default 30 s. */
+  keepaliveMs?: number;
+  /** No byte for this long after a PING: close, failing the calls at once with `UNAVAILABLE`. Default 10 s. */
+  keepaliveTimeoutMs?: number;
+  /** An incomplete frame from the server that receives no byte for this long closes the connection. Default 10 s. */
+  frameStallTimeoutMs?: number;
   codecs?: CodecRegistry;
   /** Opens the socket (default `net.connect`): a `net.Socket` that emits `connect`, for Unix sockets or tests. */
   createConnection?: CreateConnection;
@@ -78,6 +87,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   private readonly metadata: Readonly<Record<string, string>> | undefined;
   /** Built once here; undefined without interceptors, so plain calls take the direct path. */
   private readonly chain: ClientNext | undefined;
+  private readonly limits: ClientLimits;
 
   constructor(options: RpcClientOptions) {
     super();
@@ -85,7 +95,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port;
     this.codec = (options.codecs ?? defaultCodecs).resolve(options.codec);
-    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.limits = resolveClientLimits(options);
+    this.defaultTimeoutMs = this.limits.defaultTimeoutMs;
     if (options.tls !== undefined) clientTlsOptions(options.tls, this.host, this.port); // a bad tls option fails here, not on first call
     this.transportKind = options.connector || options.createConnection ? 'custom' : options.tls ? 'tls' : 'tcp';
     this.connector = options.connector ?? (options.createConnection ? socketConnector(options.createConnection) : options.tls ? tlsConnector(options.tls) : tcpConnector());
@@ -116,7 +127,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
 
   /** Round trip of a PING frame, ms. */
   async ping(timeoutMs = this.defaultTimeoutMs): Promise<number> {
-    return (await this.connection()).ping(timeoutMs);
+    const checked = positiveTimeoutMs('timeoutMs', timeoutMs, this.defaultTimeoutMs);
+    return (await this.connection()).ping(checked);
   }
 
   /** Calls waiting for an answer. */
@@ -139,9 +151,9 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
       if (this.metadata === undefined) return this.send(service, method, args, options);
       return this.send(service, method, args, { ...options, metadata: { ...this.metadata, ...options?.metadata } });
     }
-    const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
     const metadata = { ...this.metadata, ...options?.metadata };
     try {
+      const deadline = callDeadline(options, this.defaultTimeoutMs);
       return chain({ service, method, definition: def?.methods.get(method), args, metadata, deadline, signal: options?.signal });
     } catch (err) {
       return Promise.reject(err as Error); // an interceptor that throws instead of rejecting
@@ -149,7 +161,12 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   }
 
   private send(service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-    const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
+    let deadline: number;
+    try {
+      deadline = callDeadline(options, this.defaultTimeoutMs);
+    } catch (err) {
+      return Promise.reject(err as RangeError);
+    }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
     const conn = this.conn;
@@ -204,10 +221,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         host: this.host,
         port: this.port,
         codec: this.codec,
-        maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-        connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
-        writeTimeoutMs: o.writeTimeoutMs ?? DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
+        ...this.limits,
         connector: this.connector,
         transportKind: this.transportKind,
         httpTunnel: o.httpTunnel,

@@ -1,6 +1,6 @@
 import type { CallOptions } from '../client/call-options';
 import { createProxy, type ClientArgs, type Invoker } from '../client/proxy';
-import type { RpcError } from '../errors/rpc-error';
+import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { EndpointState } from './endpoint-state';
 import type { AnyClass } from '../metadata/metadata-storage';
 import type { ServiceDefinition } from '../metadata/service-definition';
@@ -34,8 +34,13 @@ export function broadcastProxy(
   return createProxy(invoker, service, options);
 }
 
-/** Calls every target; in `first-error` mode the first failure aborts the others and rejects. */
+/**
+ * Calls every target; in `first-error` mode the first failure aborts the others and rejects. A signal that
+ * is already aborted rejects at once with `CANCELLED` (nothing is sent); no target rejects with `UNAVAILABLE`.
+ */
 export async function runBroadcast(mode: BroadcastMode, targets: EndpointState[], service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
+  if (options.signal?.aborted) throw new RpcError(RpcCode.CANCELLED, `${service}.${method}: broadcast cancelled by the caller before it started`, { mayHaveRun: false, cause: options.signal.reason });
+  if (targets.length === 0) throw new RpcError(RpcCode.UNAVAILABLE, `${service}.${method}: broadcast over zero endpoints`, { mayHaveRun: false });
   if (mode === 'settled') {
     return Promise.all(
       targets.map((t) =>
@@ -47,22 +52,16 @@ export async function runBroadcast(mode: BroadcastMode, targets: EndpointState[]
     );
   }
   const controller = new AbortController();
-  const outer = options.signal;
-  const onOuterAbort = (): void => controller.abort(outer?.reason);
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
-  try {
-    return await Promise.all(
-      targets.map((t) =>
-        t.call(service, method, args, { ...options, signal: controller.signal }).then(
-          (value) => ({ endpoint: t.endpoint.id, value }),
-          (err: unknown) => {
-            controller.abort(err);
-            throw err;
-          },
-        ),
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  return Promise.all(
+    targets.map((t) =>
+      t.call(service, method, args, { ...options, signal }).then(
+        (value) => ({ endpoint: t.endpoint.id, value }),
+        (err: unknown) => {
+          controller.abort(err);
+          throw err;
+        },
       ),
-    );
-  } finally {
-    outer?.removeEventListener('abort', onOuterAbort);
-  }
+    ),
+  );
 }

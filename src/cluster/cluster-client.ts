@@ -11,12 +11,18 @@ import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
 import { broadcastProxy, runBroadcast, type BroadcastMode, type BroadcastProxy, type SettledBroadcastProxy } from './broadcast';
 import type { CircuitBreakerOptions } from './circuit-breaker';
+import type { OutlierDetectionOptions } from './outlier-detector';
 import { StaticEndpointSource, type EndpointSource } from './endpoint-source';
-import { EndpointState } from './endpoint-state';
+import { EndpointState, neverSent } from './endpoint-state';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
 import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
 export type FailMode = 'failfast' | 'failover';
+export type ShardFailover = 'next' | 'fail';
+
+/** Default most share of endpoints that soft failures and outlier detection may eject at once, percent. */
+export const DEFAULT_MAX_EJECTION_PERCENT = 50;
+export const DEFAULT_MAX_ATTEMPTS = 3;
 
 export interface ClusterClientOptions {
   /** A static list or a live source (a registry). */
@@ -29,12 +35,22 @@ export interface ClusterClientOptions {
   balancerOptions?: Omit<BalancerOptions & ConsistentHashOptions, 'load'>;
   /** `failover` (default) tries another endpoint when that is safe; `failfast` never retries. */
   failMode?: FailMode;
-  /** Most endpoints one call may try, in failover. Default 3. */
+  /** Most endpoints one call may try after it reached a server (or may have), in failover. Default 3. */
   maxAttempts?: number;
   retryBudget?: RetryBudgetOptions;
   circuitBreaker?: CircuitBreakerOptions;
+  /** Most share of the endpoints, percent, that soft failures and outlier detection may eject at once. Default 50. */
+  maxEjectionPercent?: number;
+  /** Failure-rate ejection on answered codes. Off when undefined. */
+  outlierDetection?: OutlierDetectionOptions;
   /** Options for each endpoint's connection (codec, timeouts, defaultTimeoutMs, tls, metadata, per-attempt interceptors). */
   client?: Partial<Omit<RpcClientOptions, 'host' | 'port'>>;
+  /**
+   * How long a call waits for an endpoint's connection to open before it moves on to another endpoint, ms
+   * (nothing was sent; the endpoint's circuit opens and the connection attempt goes on in the background).
+   * Default 500.
+   */
+  connectWaitMs?: number;
   /**
    * Interceptors around each call through `proxy()`, outside balancing and retries (they see one call, however
    * many endpoints it tries), the first outermost. Interceptors in `client.interceptors` run once per attempt.
@@ -43,30 +59,39 @@ export interface ClusterClientOptions {
 }
 
 export interface ClusterEvents {
-  /** The set of endpoints offered to balancers changed. */
+  /** The set of endpoints offered to balancers changed (in panic mode: every endpoint). */
   healthy: (endpointIds: string[]) => void;
 }
 
 /**
  * A client over many endpoints with the same typed proxy as `RpcClient`. One multiplexed connection per
- * endpoint (opened lazily; a failing endpoint's circuit opens with exponential backoff and jitter); balancers
- * see only healthy endpoints; `@ShardKey` methods route by consistent hash of the key.
+ * endpoint (opened lazily); health reacts to transport facts only, with background probes and backoff;
+ * balancers see only healthy endpoints, or all of them when none is healthy (panic mode); `@ShardKey`
+ * methods route by consistent hash of the key.
  */
 export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoker {
   private readonly source: EndpointSource;
   private readonly states = new Map<string, EndpointState>();
   private readonly balancer: Balancer;
   private readonly shardBalancer: Balancer;
+  /** The ring over every listed endpoint, healthy or not: routes `shardFailover: 'fail'` calls to the key's owner. */
+  private readonly ownerBalancer: Balancer;
   private readonly budget: RetryBudget;
   private readonly unsubscribe: () => void;
   private readonly load: LoadInfo;
   private readonly defaultTimeoutMs: number;
+  private readonly maxEjectionPercent: number;
   private healthyIds = '';
+  private inPanic = false;
   private closed = false;
   private readonly chain: ClientNext | undefined;
 
   constructor(private readonly options: ClusterClientOptions) {
     super();
+    this.maxEjectionPercent = options.maxEjectionPercent ?? DEFAULT_MAX_EJECTION_PERCENT;
+    if (!(this.maxEjectionPercent >= 0 && this.maxEjectionPercent <= 100)) throw new RangeError('maxEjectionPercent must be between 0 and 100');
+    if (options.connectWaitMs !== undefined && !(options.connectWaitMs > 0)) throw new RangeError('connectWaitMs must be > 0');
+    if (options.maxAttempts !== undefined && !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1)) throw new RangeError('maxAttempts must be an integer >= 1');
     this.source = isSource(options.endpoints) ? options.endpoints : new StaticEndpointSource(options.endpoints);
     this.load = {
       inFlight: (e) => this.states.get(e.id)?.inFlight ?? 0,
@@ -74,7 +99,9 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     };
     const made = { ...options.balancerOptions, load: this.load };
     this.balancer = typeof options.balancer === 'object' ? options.balancer : balancers.create(options.balancer ?? 'round-robin', made);
-    this.shardBalancer = typeof options.shardBalancer === 'object' ? options.shardBalancer : balancers.create(options.shardBalancer ?? 'consistent-hash', made);
+    const shardName = typeof options.shardBalancer === 'string' ? options.shardBalancer : 'consistent-hash';
+    this.shardBalancer = typeof options.shardBalancer === 'object' ? options.shardBalancer : balancers.create(shardName, made);
+    this.ownerBalancer = balancers.create(shardName, made);
     this.budget = new RetryBudget(options.retryBudget);
     this.defaultTimeoutMs = options.client?.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.unsubscribe = this.source.subscribe((list) => this.setEndpoints(list));
@@ -103,12 +130,23 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   endpointFor(def: ServiceDefinition, method: string, args: unknown[]): Endpoint | undefined {
     const m = this.method(def, method);
     const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
-    return (shardKey === undefined ? this.balancer : this.shardBalancer).pick({ service: def.name, method, shardKey });
+    return this.balancerFor(m, shardKey).pick({ service: def.name, method, shardKey });
   }
 
-  /** Ids of the endpoints balancers may pick now. */
+  /** Ids of the endpoints balancers may pick now (in panic mode, every endpoint). */
   healthyEndpoints(): string[] {
-    return [...this.states.values()].filter((s) => s.available).map((s) => s.endpoint.id);
+    const states = [...this.states.values()];
+    return (this.inPanic ? states : states.filter((s) => s.available)).map((s) => s.endpoint.id);
+  }
+
+  /** True while no endpoint is healthy and calls go to all of them rather than fail fast. */
+  get panic(): boolean {
+    return this.inPanic;
+  }
+
+  /** Tokens left in the retry budget. */
+  get retryTokens(): number {
+    return this.budget.available;
   }
 
   /** Per-endpoint figures: calls in flight, EWMA latency, breaker state. */
@@ -137,16 +175,23 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   /** Balances (or routes by shard key) and retries; `options.deadline` is set. */
   private route(m: MethodDefinition, args: unknown[], options: CallOptions): Promise<unknown> {
     const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
+    if (shardKey !== undefined && shardFailoverOf(m) === 'fail') return this.callOwner(m, args, options, shardKey);
     return this.attempt(m, args, options, shardKey);
   }
 
+  /**
+   * Failover: after a failure that reached a server (or may have), up to `maxAttempts` endpoints; a failure
+   * that never left this client (refused connection, an endpoint just gone) moves on without counting, at
+   * most once per endpoint, and spends no retry token.
+   */
   private async attempt(m: MethodDefinition, args: unknown[], options: CallOptions, shardKey: string | undefined): Promise<unknown> {
     const request = { service: m.service, method: m.name, shardKey };
-    const balancer = shardKey === undefined ? this.balancer : this.shardBalancer;
-    const maxAttempts = this.options.failMode === 'failfast' ? 1 : Math.max(1, this.options.maxAttempts ?? 3);
+    const balancer = this.balancerFor(m, shardKey);
+    const maxAttempts = this.options.failMode === 'failfast' ? 1 : (this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     const tried = new Set<string>();
+    let counted = 0;
     let lastError: RpcError | undefined;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    while (counted < maxAttempts) {
       if (this.closed) throw new RpcError(RpcCode.UNAVAILABLE, 'cluster client is closed', { mayHaveRun: false });
       const endpoint = balancer.pick(request, tried);
       const state = endpoint && this.states.get(endpoint.id);
@@ -157,21 +202,40 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
         return value;
       } catch (err) {
         const e = err as RpcError;
-        this.budget.onFailure();
-        if (!this.mayRetry(e, m, options)) throw e;
+        const transparent = neverSent(e);
+        if (RpcError.is(e) && e.retryable && !transparent) this.budget.onFailure(); // only retryable failures a server saw
+        if (!this.mayRetry(e, m, options, transparent)) throw e;
         tried.add(state.endpoint.id);
+        if (!transparent) counted++;
         lastError = e;
       }
     }
     throw lastError ?? noEndpoint(m, tried.size);
   }
 
+  /** Owner or fail: the key's owner on the ring of every listed endpoint, and no other. */
+  private async callOwner(m: MethodDefinition, args: unknown[], options: CallOptions, shardKey: string): Promise<unknown> {
+    if (this.closed) throw new RpcError(RpcCode.UNAVAILABLE, 'cluster client is closed', { mayHaveRun: false });
+    const owner = this.ownerBalancer.pick({ service: m.service, method: m.name, shardKey });
+    const state = owner && this.states.get(owner.id);
+    if (!state) throw noEndpoint(m, 0);
+    if (!state.available && !this.inPanic) {
+      throw new RpcError(RpcCode.UNAVAILABLE, `${m.service}.${m.name}: ${owner.id}, the owner of shard key '${shardKey}', is unavailable (shardFailover: 'fail')`, { mayHaveRun: false });
+    }
+    return state.call(m.service, m.name, args, options);
+  }
+
   /** Retry only what is safe: a request that never ran, or any retryable failure of an idempotent method. */
-  private mayRetry(err: RpcError, m: MethodDefinition, options: CallOptions): boolean {
-    if (!RpcError.is(err) || !err.retryable) return false;
+  private mayRetry(err: RpcError, m: MethodDefinition, options: CallOptions, transparent: boolean): boolean {
+    if (this.options.failMode === 'failfast' || !RpcError.is(err) || !err.retryable) return false;
     if (err.mayHaveRun && !m.options.idempotent) return false;
     if ((options.deadline as number) <= Date.now() || options.signal?.aborted) return false;
-    return this.budget.canRetry();
+    return transparent || this.budget.canRetry();
+  }
+
+  private balancerFor(m: MethodDefinition, shardKey: string | undefined): Balancer {
+    if (shardKey === undefined) return this.balancer;
+    return shardFailoverOf(m) === 'fail' ? this.ownerBalancer : this.shardBalancer;
   }
 
   private broadcaster(mode: BroadcastMode): (def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined) => Promise<unknown> {
@@ -200,15 +264,37 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
         state.endpoint = next; // weight or metadata changed: same connection
       }
     }
+    const stateOptions = { client: this.options.client ?? {}, breaker: this.options.circuitBreaker ?? {}, outlierDetection: this.options.outlierDetection, connectWaitMs: this.options.connectWaitMs };
+    const hooks = { onHealthChange: () => this.refresh(), mayEject: () => this.mayEject(), hasAlternative: (self: EndpointState) => this.hasAlternative(self) };
     for (const [id, e] of wanted) {
-      if (!this.states.has(id)) this.states.set(id, new EndpointState(e, this.options.client ?? {}, this.options.circuitBreaker ?? {}, () => this.refresh()));
+      if (!this.states.has(id)) this.states.set(id, new EndpointState(e, stateOptions, hooks));
     }
+    this.ownerBalancer.update([...this.states.values()].map((s) => s.endpoint));
     this.refresh(true);
   }
 
-  /** Gives balancers the healthy endpoints; rebuilds only when that set (or the list itself) changed. */
+  private hasAlternative(self: EndpointState): boolean {
+    for (const s of this.states.values()) if (s !== self && s.available) return true;
+    return false;
+  }
+
+  /** Envoy's max_ejection_percent: at least one endpoint, at most the share, may be soft-ejected at once. */
+  private mayEject(): boolean {
+    let ejected = 0;
+    for (const s of this.states.values()) if (s.breaker.softEjected) ejected++;
+    return ejected + 1 <= Math.max(1, Math.floor((this.states.size * this.maxEjectionPercent) / 100));
+  }
+
+  /**
+   * Gives balancers the healthy endpoints, or every endpoint when none is healthy (panic mode: a cluster that
+   * looks all down is more likely a client-side misjudgement than an outage). O(endpoints); balancers
+   * rebuild lazily, so this never blocks the loop for long.
+   */
   private refresh(force = false): void {
-    const healthy = [...this.states.values()].filter((s) => s.available).map((s) => s.endpoint);
+    const all = [...this.states.values()].map((s) => s.endpoint);
+    let healthy = [...this.states.values()].filter((s) => s.available).map((s) => s.endpoint);
+    this.inPanic = healthy.length === 0 && all.length > 0;
+    if (this.inPanic) healthy = all;
     const ids = healthy.map((e) => `${e.id}*${e.weight}`).join(',');
     if (!force && ids === this.healthyIds) return;
     this.healthyIds = ids;
@@ -216,6 +302,12 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.shardBalancer.update(healthy);
     this.emit('healthy', healthy.map((e) => e.id));
   }
+}
+
+function shardFailoverOf(m: MethodDefinition): ShardFailover {
+  const policy = m.options.shardFailover ?? (m.options.idempotent ? 'next' : 'fail');
+  if (policy !== 'next' && policy !== 'fail') throw new RangeError(`${m.service}.${m.name}: shardFailover must be 'next' or 'fail', got ${String(policy)}`);
+  return policy;
 }
 
 function isSource(x: ClusterClientOptions['endpoints']): x is EndpointSource {

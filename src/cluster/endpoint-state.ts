@@ -2,13 +2,54 @@ import { performance } from 'node:perf_hooks';
 import type { Endpoint } from '../balancer/endpoint';
 import type { CallOptions } from '../client/call-options';
 import { RpcClient, type RpcClientOptions } from '../client/rpc-client';
-import { RpcCode, RpcError } from '../errors/rpc-error';
-import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
+import { isPeerAnswer, RpcCode, RpcError } from '../errors/rpc-error';
+import { CircuitBreaker, type CircuitBreakerOptions, type FailureKind } from './circuit-breaker';
+import { OutlierDetector, type OutlierDetectionOptions } from './outlier-detector';
+import { clampDelay, unrefTimer } from '../util/timers';
 
 const EWMA_ALPHA = 0.2;
+/** How long the background probe waits for the PING's answer, ms. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
+/** How long a call waits for an endpoint's connection to open before it moves on to another endpoint, ms. */
+export const DEFAULT_CONNECT_WAIT_MS = 500;
 
-/** Codes that say something about the endpoint's health (counted by its circuit breaker). */
-const HEALTH_FAILURES = new Set<RpcCode>([RpcCode.UNAVAILABLE, RpcCode.DEADLINE_EXCEEDED, RpcCode.RESOURCE_EXHAUSTED, RpcCode.INTERNAL]);
+/** What an endpoint's state needs from its cluster. */
+export interface EndpointStateHooks {
+  onHealthChange(): void;
+  /** Whether one more endpoint may be soft-ejected (the maximum ejection share). */
+  mayEject(): boolean;
+  /** Whether another endpoint than this one is available now (else a slow connect is waited for). */
+  hasAlternative(self: EndpointState): boolean;
+}
+
+export interface EndpointStateOptions {
+  client: Partial<RpcClientOptions>;
+  /** See `ClusterClientOptions.connectWaitMs`. */
+  connectWaitMs?: number;
+  breaker: CircuitBreakerOptions;
+  outlierDetection?: OutlierDetectionOptions;
+}
+
+/**
+ * How one failed call bears on its endpoint's health. Only transport facts count: an answer of any code
+ * proves the endpoint reachable; a cancellation, or a call refused before it was sent, says nothing.
+ */
+export function classifyFailure(err: unknown, answeredSinceSend: boolean): FailureKind | 'answer' | 'none' {
+  if (!RpcError.is(err)) return 'none';
+  if (isPeerAnswer(err)) return 'answer';
+  if (err.code === RpcCode.UNAVAILABLE) return err.timeout === undefined && !err.mayHaveRun && /client is closed|left the cluster/.test(err.message) ? 'none' : 'hard';
+  if (err.code === RpcCode.DEADLINE_EXCEEDED) return answeredSinceSend ? 'none' : 'soft';
+  return 'none'; // CANCELLED, or refused before sending (encoding, frame limit, protocol mismatch)
+}
+
+/**
+ * Whether `err` is a connection-level failure that never left this client and says nothing of any server
+ * (refused connection, an endpoint that just left): safe and cheap to try elsewhere. A request refused
+ * locally for its own sake (too large, not encodable) is not: it would fail the same everywhere.
+ */
+export function neverSent(err: unknown): boolean {
+  return RpcError.is(err) && err.code === RpcCode.UNAVAILABLE && !isPeerAnswer(err) && !err.mayHaveRun;
+}
 
 /** One endpoint as the cluster client sees it: its connection, its load figures, its circuit breaker. */
 export class EndpointState {
@@ -17,20 +58,36 @@ export class EndpointState {
   inFlight = 0;
   latencyMs = 0;
   private retired = false;
+  /** performance.now() of the last answer from this endpoint: proves the connection is not silent. */
+  private lastAnswerAt = 0;
+  private readonly outliers: OutlierDetector | undefined;
+  private connected = false;
+  private readonly connectWaitMs: number;
+  private readonly hooks: EndpointStateHooks;
 
   constructor(
     /** Replaced (same host and port) when the source changes the endpoint's weight or metadata. */
     public endpoint: Endpoint,
-    clientOptions: Partial<RpcClientOptions>,
-    breakerOptions: CircuitBreakerOptions,
-    onHealthChange: () => void,
+    options: EndpointStateOptions,
+    hooks: EndpointStateHooks,
   ) {
-    this.client = new RpcClient({ ...clientOptions, host: endpoint.host, port: endpoint.port });
-    this.client.on('error', () => undefined); // connection failures reach the calls; the breaker counts them there
-    this.breaker = new CircuitBreaker(breakerOptions, onHealthChange);
+    this.client = new RpcClient({ ...options.client, host: endpoint.host, port: endpoint.port });
+    this.breaker = new CircuitBreaker(options.breaker, { onChange: () => hooks.onHealthChange(), mayEject: () => hooks.mayEject(), probe: () => this.probe() });
+    this.outliers = options.outlierDetection ? new OutlierDetector(options.outlierDetection) : undefined;
+    this.connectWaitMs = options.connectWaitMs ?? DEFAULT_CONNECT_WAIT_MS;
+    this.hooks = hooks;
+    this.client.on('connect', () => (this.connected = true));
+    // A failed connection attempt (refused, connect or handshake timeout) is a transport fact even when the
+    // call that started it gave up first (its deadline passed while connecting).
+    this.client.on('error', () => this.breaker.onFailure('hard'));
     this.client.on('disconnect', (_remote, err) => {
-      if (err) this.breaker.onFailure(true);
+      this.connected = false;
+      if (err) this.breaker.onFailure('hard');
     });
+    this.client.on('goaway', () => {
+      this.connected = false;
+      this.breaker.onFailure('hard');
+    }); // leaving: out of rotation now; a probe brings it back if it stays
   }
 
   get available(): boolean {
@@ -43,12 +100,14 @@ export class EndpointState {
     this.inFlight++;
     const started = performance.now();
     try {
+      if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs && this.hooks.hasAlternative(this)) await this.connectWithin();
       const value = await this.client.call(service, method, args, options);
       this.observe(performance.now() - started);
       this.breaker.onSuccess();
+      this.outliers?.record(undefined);
       return value;
     } catch (err) {
-      this.judge(err as RpcError);
+      this.judge(err, started);
       throw err;
     } finally {
       this.inFlight--;
@@ -64,12 +123,53 @@ export class EndpointState {
   }
 
   private observe(ms: number): void {
+    this.lastAnswerAt = performance.now();
     this.latencyMs = this.latencyMs === 0 ? ms : this.latencyMs + EWMA_ALPHA * (ms - this.latencyMs);
   }
 
-  private judge(err: RpcError): void {
-    if (!RpcError.is(err) || err.code === RpcCode.CANCELLED) return;
-    if (HEALTH_FAILURES.has(err.code)) this.breaker.onFailure(err.code === RpcCode.UNAVAILABLE);
-    else this.breaker.onSuccess(); // the server answered: it is reachable, whatever it thought of the call
+  private judge(err: unknown, started: number): void {
+    const verdict = classifyFailure(err, this.lastAnswerAt > started);
+    if (verdict === 'answer') {
+      this.lastAnswerAt = performance.now();
+      this.breaker.onSuccess(); // the server answered: it is reachable, whatever it thought of the call
+      const ejectMs = this.outliers?.record((err as RpcError).code) ?? 0;
+      if (ejectMs > 0) this.breaker.eject(ejectMs);
+    } else if (verdict === 'none') {
+      this.breaker.release();
+    } else {
+      this.breaker.onFailure(verdict);
+    }
+  }
+
+  /**
+   * A call that finds no open connection (with more than `connectWaitMs` left, and another endpoint to go to) waits for one at most that long: a
+   * black-holed address must not hold the call for the whole connect timeout when other endpoints answer.
+   * Past the wait the endpoint's circuit opens and the call moves on (nothing was sent); the attempt goes
+   * on in the background and its outcome reaches the breaker.
+   */
+  private async connectWithin(): Promise<void> {
+    const waitMs = this.connectWaitMs;
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<'slow'>((resolve) => (timer = unrefTimer(setTimeout(() => resolve('slow'), clampDelay(waitMs)))));
+    const opened = this.client.connect().then(() => 'open' as const);
+    opened.catch(() => undefined);
+    try {
+      if ((await Promise.race([opened, slow])) === 'open') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.breaker.onFailure('hard');
+    throw new RpcError(RpcCode.UNAVAILABLE, `connecting to ${this.endpoint.id} took over ${waitMs} ms`, { mayHaveRun: false, timeout: 'connect' });
+  }
+
+  /** The background probe of an open circuit: a connection and a PING answered, no call risked. */
+  private async probe(): Promise<boolean> {
+    if (this.retired) return false;
+    try {
+      await this.client.ping(DEFAULT_PROBE_TIMEOUT_MS);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

@@ -1,6 +1,7 @@
 import type { Etcd3, IKeyValue, IWatchResponse } from 'etcd3';
 import { makeEndpoint, type Endpoint } from '../balancer/endpoint';
 import { Backoff, sleep } from '../util/backoff';
+import { clampDelay, unrefTimer } from '../util/timers';
 import { DEFAULT_ETCD_REQUEST_TIMEOUT_MS, EtcdClientHandle, etcdUnavailable, within, type EtcdConnectionOptions } from './etcd-client';
 import { DEFAULT_ETCD_PREFIX, decodeEtcdInstance, etcdServicePrefix } from './etcd-key-layout';
 import { ListDiscovery, type DiscoveryEvents } from './list-discovery';
@@ -18,7 +19,16 @@ export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
   /** Backoff between tries while etcd is unreachable, ms: from `minRetryMs` (100) doubling to `maxRetryMs` (2000). */
   minRetryMs?: number;
   maxRetryMs?: number;
+  /**
+   * How long an endpoint whose key vanished (deleted, or its lease expired) stays on the list, ms, in case
+   * the key returns (an etcd stall that expired a live server's lease, which its registrar grants again at
+   * once). A key that returns cancels the removal; a server that deregisters gracefully marks its key
+   * draining first and leaves at once. Default 5 s; 0 removes at once.
+   */
+  removalGraceMs?: number;
 }
+
+export const DEFAULT_ETCD_REMOVAL_GRACE_MS = 5_000;
 
 /** The same events as every registry-fed source. */
 export type EtcdDiscoveryEvents = DiscoveryEvents;
@@ -43,9 +53,14 @@ export class EtcdDiscovery extends ListDiscovery {
   private endWatch: (() => void) | undefined;
   private readonly loop: Promise<void>;
   private readCount = 0;
+  private readonly removalGraceMs: number;
+  /** Endpoints whose key vanished, by id: the timer that removes them unless the key returns first. */
+  private readonly removals = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: EtcdDiscoveryOptions) {
     super();
+    this.removalGraceMs = options.removalGraceMs ?? DEFAULT_ETCD_REMOVAL_GRACE_MS;
+    if (!(this.removalGraceMs >= 0)) throw new RangeError('removalGraceMs must be >= 0');
     this.handle = new EtcdClientHandle(options);
     this.keyPrefix = etcdServicePrefix(options.prefix ?? DEFAULT_ETCD_PREFIX, options.service);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_ETCD_REQUEST_TIMEOUT_MS;
@@ -61,9 +76,16 @@ export class EtcdDiscovery extends ListDiscovery {
     return `${this.handle.where} for '${this.options.service}'`;
   }
 
+  /** Ids whose key vanished and that are kept for the removal grace. */
+  get pendingRemovals(): string[] {
+    return [...this.removals.keys()].sort();
+  }
+
   /** Cancels the watch and closes the etcd client if it was made here; the list stays as it was. */
   async close(): Promise<void> {
     this.stop.abort();
+    for (const timer of this.removals.values()) clearTimeout(timer);
+    this.removals.clear();
     this.endWatch?.();
     await this.loop;
     await this.handle.close();
@@ -91,18 +113,18 @@ export class EtcdDiscovery extends ListDiscovery {
     }
   }
 
-  /** Replaces the list with etcd's; resolves with the revision it was read at. */
+  /**
+   * Takes etcd's list; an endpoint it no longer has is kept for the removal grace (see `removalGraceMs`).
+   * Resolves with the revision it was read at.
+   */
   private async readAll(client: Etcd3): Promise<string> {
     const res = await client.getAll().prefix(this.keyPrefix).options({ deadline: Date.now() + this.requestTimeoutMs }).exec();
     if (this.stop.signal.aborted) return res.header.revision;
-    const entries = new Map<string, Endpoint>();
-    for (const kv of res.kvs) {
-      const e = this.toEndpoint(kv);
-      if (e) entries.set(e.id, e);
-    }
-    this.entries = entries;
+    const present = new Set<string>();
+    for (const kv of res.kvs) present.add(this.put(kv));
+    for (const id of [...this.entries.keys()]) if (!present.has(id)) this.vanished(id);
     this.readCount++;
-    this.publish([...entries.values()]);
+    this.publish([...this.entries.values()]);
     return res.header.revision;
   }
 
@@ -126,18 +148,44 @@ export class EtcdDiscovery extends ListDiscovery {
 
   private apply(res: IWatchResponse): void {
     for (const event of res.events) {
-      const id = event.kv.key.toString().slice(this.keyPrefix.length);
-      const e = event.type === 'Put' ? this.toEndpoint(event.kv) : undefined;
-      if (e) this.entries.set(id, e);
-      else this.entries.delete(id); // deleted, expired with its lease, or no longer a valid entry
+      if (event.type === 'Put') this.put(event.kv);
+      else this.vanished(event.kv.key.toString().slice(this.keyPrefix.length)); // deleted, or expired with its lease
     }
     this.publish([...this.entries.values()]);
+  }
+
+  /** Applies one key's value; returns its id. A draining or invalid value removes the endpoint at once. */
+  private put(kv: IKeyValue): string {
+    const id = kv.key.toString().slice(this.keyPrefix.length);
+    this.cancelRemoval(id);
+    const e = this.toEndpoint(kv);
+    if (e) this.entries.set(id, e);
+    else this.entries.delete(id);
+    return id;
+  }
+
+  /** The key is gone without a draining mark: remove the endpoint after the grace, unless the key returns. */
+  private vanished(id: string): void {
+    if (!this.entries.has(id) || this.removals.has(id)) return;
+    if (this.removalGraceMs === 0) return void this.entries.delete(id);
+    const timer = setTimeout(() => {
+      this.removals.delete(id);
+      if (this.entries.delete(id)) this.publish([...this.entries.values()]);
+    }, clampDelay(this.removalGraceMs));
+    this.removals.set(id, unrefTimer(timer));
+  }
+
+  private cancelRemoval(id: string): void {
+    const timer = this.removals.get(id);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.removals.delete(id);
   }
 
   private toEndpoint(kv: IKeyValue): Endpoint | undefined {
     const id = kv.key.toString().slice(this.keyPrefix.length);
     const value = decodeEtcdInstance(kv.value.toString());
-    if (!value || id.length === 0) return undefined;
+    if (!value || value.draining || id.length === 0) return undefined;
     const weight = this.options.loadAwareWeights ? loadAwareWeight(value.weight, value.load) : value.weight;
     try {
       return makeEndpoint({ id, host: value.host, port: value.port, weight, metadata: value.metadata });

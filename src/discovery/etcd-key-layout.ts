@@ -1,3 +1,4 @@
+import { MAX_ENDPOINT_WEIGHT } from '../balancer/endpoint';
 import type { LoadReport, Registration } from './registrar';
 
 /**
@@ -16,6 +17,8 @@ export interface EtcdInstanceValue {
   weight: number;
   metadata: Record<string, string>;
   load?: LoadReport;
+  /** Written by a server that is shutting down, just before it revokes its lease: clients drop it at once. */
+  draining?: true;
 }
 
 /** The prefix with no trailing slash (`/myrpc/` and `/myrpc` are the same layout). */
@@ -34,7 +37,7 @@ export function etcdInstanceKey(prefix: string, service: string, instanceId: str
   return etcdServicePrefix(prefix, service) + instanceId;
 }
 
-export function encodeEtcdInstance(registration: Registration, load?: LoadReport): string {
+export function encodeEtcdInstance(registration: Registration, load?: LoadReport, draining = false): string {
   const value: EtcdInstanceValue = {
     host: registration.host,
     port: registration.port,
@@ -42,6 +45,7 @@ export function encodeEtcdInstance(registration: Registration, load?: LoadReport
     metadata: { ...registration.metadata },
   };
   if (load) value.load = { inFlight: load.inFlight, eventLoopDelayMs: load.eventLoopDelayMs };
+  if (draining) value.draining = true;
   return JSON.stringify(value);
 }
 
@@ -59,9 +63,11 @@ export function decodeEtcdInstance(text: string): EtcdInstanceValue | undefined 
   if (typeof v.host !== 'string' || v.host.length === 0) return undefined;
   if (!Number.isInteger(v.port) || (v.port as number) < 1 || (v.port as number) > 65535) return undefined;
   if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) return undefined;
-  const value: EtcdInstanceValue = { host: v.host, port: v.port as number, weight, metadata: stringRecord(v.metadata) };
+  // A weight past the maximum is capped, not refused: the server is still there (see MAX_ENDPOINT_WEIGHT).
+  const value: EtcdInstanceValue = { host: v.host, port: v.port as number, weight: Math.min(weight, MAX_ENDPOINT_WEIGHT), metadata: stringRecord(v.metadata) };
   const load = decodeLoad(v.load);
   if (load) value.load = load;
+  if (v.draining === true) value.draining = true;
   return value;
 }
 

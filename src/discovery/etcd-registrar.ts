@@ -1,3 +1,4 @@
+import { MAX_ENDPOINT_WEIGHT } from '../balancer/endpoint';
 import type { Lease } from 'etcd3';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { Backoff, sleep } from '../util/backoff';
@@ -10,6 +11,8 @@ export const DEFAULT_ETCD_TTL_SECONDS = 10;
 
 /** Load-aware weight changes up to this share of the last written weight are not written (as in the built-in registry). */
 const LOAD_CHANGE_TO_WRITE = 0.1;
+/** Longest deregister waits to write the draining mark before it revokes the lease anyway, ms. */
+const DRAINING_WRITE_MS = 1_000;
 
 export interface EtcdRegistrarOptions extends EtcdConnectionOptions {
   /** Key prefix shared by servers and clients. Default `/myrpc`. */
@@ -82,7 +85,7 @@ export class EtcdRegistrar implements Registrar {
   async register(registration: Registration, load?: () => LoadReport): Promise<void> {
     if (this.registration) throw new Error(`already registered as ${this.key}; deregister first`);
     const weight = registration.weight ?? 1;
-    if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`${registration.service}: weight must be a positive number`);
+    if (!(weight > 0 && weight <= MAX_ENDPOINT_WEIGHT)) throw new RangeError(`${registration.service}: weight must be a number > 0 and <= ${MAX_ENDPOINT_WEIGHT}, got ${weight}`);
     const id = registration.id ?? `${registration.host}:${registration.port}`;
     this.key = etcdInstanceKey(this.options.prefix ?? DEFAULT_ETCD_PREFIX, registration.service, id);
     this.registration = { ...registration, id };
@@ -102,7 +105,10 @@ export class EtcdRegistrar implements Registrar {
     this.refreshTimer = unrefTimer(setInterval(() => this.refreshLoad(), clampDelay((this.ttlSeconds * 1000) / 3)));
   }
 
-  /** Revokes the lease, so the key goes at once, and stops everything; never throws for an unreachable etcd. */
+  /**
+   * Marks the key draining, then revokes the lease, so the key goes at once (clients drop it without their
+   * removal grace), and stops everything; never throws for an unreachable etcd.
+   */
   async deregister(): Promise<void> {
     if (!this.registration) return;
     this.stop.abort();
@@ -111,9 +117,20 @@ export class EtcdRegistrar implements Registrar {
     this.refreshTimer = undefined;
     const lease = this.lease;
     this.lease = undefined;
+    if (lease && !lease.revoked()) await within(this.markDraining(lease), DRAINING_WRITE_MS);
     this.registration = undefined;
     if (lease) await within(lease.revoke({ deadline: Date.now() + this.requestTimeoutMs }).catch(() => lease.release()), this.requestTimeoutMs + 1000);
     await this.handle.close();
+  }
+
+  /**
+   * Says "leaving" in the key before the lease is revoked: a delete alone looks the same as a lease that
+   * expired during an etcd stall, which discovery waits out; a draining value is removed at once.
+   */
+  private async markDraining(lease: Lease): Promise<void> {
+    const registration = this.registration as Registration;
+    const json = encodeEtcdInstance(registration, this.load?.(), true);
+    await lease.put(this.key).value(json).options({ deadline: Date.now() + DRAINING_WRITE_MS }).catch(() => undefined);
   }
 
   /** A new lease with the key put under it. A lease that fails on the way is released, never left renewing. */

@@ -1,6 +1,5 @@
-import { makeEndpoint, type Endpoint } from '../balancer/endpoint';
-import { RpcClient } from '../client/rpc-client';
-import type { TlsClientOptions } from '../transport/tls-options';
+import { MAX_ENDPOINT_WEIGHT, makeEndpoint, type Endpoint } from '../balancer/endpoint';
+import { RpcClient, type RpcClientOptions } from '../client/rpc-client';
 import type { RpcError } from '../errors/rpc-error';
 import { Backoff, sleep } from '../util/backoff';
 import { ListDiscovery } from './list-discovery';
@@ -12,6 +11,8 @@ export interface RegistryDiscoveryOptions {
   registry: RegistryAddress;
   /** The service name servers registered under. */
   service: string;
+  /** More options for the connection to the registry (timeouts, a codec, transport options such as TLS). */
+  client?: Partial<Omit<RpcClientOptions, 'host' | 'port'>>;
   /** Longest a long poll waits for a change, ms. Default 30 s. */
   waitMs?: number;
   /** Divide each weight by the server's reported load (see `loadAwareWeight`). Default false. */
@@ -19,8 +20,6 @@ export interface RegistryDiscoveryOptions {
   /** Backoff between failed polls, ms: from `minRetryMs` (100) doubling to `maxRetryMs` (2000). */
   minRetryMs?: number;
   maxRetryMs?: number;
-  /** TLS to a registry started with `tls` (see docs/SECURITY.md). Default plain TCP. */
-  tls?: TlsClientOptions;
 }
 
 /**
@@ -32,12 +31,16 @@ export class RegistryDiscovery extends ListDiscovery {
   private readonly controller = new AbortController();
   private epoch = '';
   private index = -1;
+  /** What was last published, by id. */
+  private known = new Map<string, Endpoint>();
+  /** Ids from before a registry restart that the new registry has not confirmed yet; kept while its lists are incomplete. */
+  private carried = new Set<string>();
   private readonly loop: Promise<void>;
 
   constructor(private readonly options: RegistryDiscoveryOptions) {
     super();
     const { host, port } = parseRegistryAddress(options.registry);
-    this.client = new RpcClient({ host, port, connectTimeoutMs: 2000, tls: options.tls });
+    this.client = new RpcClient({ connectTimeoutMs: 2000, ...options.client, host, port });
     this.client.on('error', () => undefined);
     this.loop = this.run();
   }
@@ -71,14 +74,45 @@ export class RegistryDiscovery extends ListDiscovery {
     }
   }
 
+  /**
+   * A complete snapshot replaces the list. One from a registry still warming up (just restarted) is merged:
+   * endpoints from before the restart stay until the new registry lists them, says they deregistered, or
+   * has been up for a full TTL, so a restart never drops a live server from the list.
+   */
   private apply(snapshot: Snapshot): void {
+    if (snapshot.epoch !== this.epoch && this.epoch !== '') this.carried = new Set([...this.carried, ...this.known.keys()]);
     this.epoch = snapshot.epoch;
     this.index = snapshot.index;
-    this.publish(snapshot.instances.map((i) => this.toEndpoint(i)));
+    const next = new Map<string, Endpoint>();
+    for (const i of snapshot.instances) {
+      const e = this.toEndpoint(i);
+      if (e) next.set(e.id, e);
+    }
+    if (snapshot.complete === false) {
+      for (const id of snapshot.removed ?? []) this.carried.delete(id);
+      for (const id of next.keys()) this.carried.delete(id);
+      for (const id of this.carried) {
+        const e = this.known.get(id);
+        if (e) next.set(id, e);
+      }
+    } else {
+      this.carried.clear();
+    }
+    this.known = next;
+    this.publish([...next.values()]);
   }
 
-  private toEndpoint(i: InstanceInfo): Endpoint {
+  /** Ids kept from before a registry restart, not yet confirmed by the new registry. */
+  get carriedOver(): string[] {
+    return [...this.carried].sort();
+  }
+
+  private toEndpoint(i: InstanceInfo): Endpoint | undefined {
     const weight = this.options.loadAwareWeights ? loadAwareWeight(i.weight, i.load) : i.weight;
-    return makeEndpoint({ id: i.id, host: i.host, port: i.port, weight, metadata: i.metadata });
+    try {
+      return makeEndpoint({ id: i.id, host: i.host, port: i.port, weight: Math.min(weight, MAX_ENDPOINT_WEIGHT), metadata: i.metadata });
+    } catch {
+      return undefined; // a weight that load made zero
+    }
   }
 }

@@ -1,9 +1,10 @@
-import { RpcClient } from '../client/rpc-client';
-import type { TlsClientOptions } from '../transport/tls-options';
+import { RpcClient, type RpcClientOptions } from '../client/rpc-client';
+import { Backoff } from '../util/backoff';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { parseRegistryAddress, type RegistryAddress } from './registry-address';
 import type { LoadReport, Registrar, Registration } from './registrar';
-import type { RegistrationDto } from './registry-service';
+import { LEASE_TOKEN_METADATA, REGISTRY_TOKEN_ENV, REGISTRY_TOKEN_METADATA } from './registry-guard';
+import type { RegisterAnswer, RegistrationDto } from './registry-service';
 
 export const DEFAULT_REGISTRY_TTL_MS = 10_000;
 
@@ -13,11 +14,24 @@ export interface RegistryRegistrarOptions {
   ttlMs?: number;
   /** How often to renew, ms. Default a third of the TTL, so two renewals may fail before the entry expires. */
   renewIntervalMs?: number;
-  /** TLS to a registry started with `tls` (see docs/SECURITY.md). Default plain TCP. */
-  tls?: TlsClientOptions;
+  /** More options for the connection to the registry (timeouts, a codec, transport options such as TLS). */
+  client?: Partial<Omit<RpcClientOptions, 'host' | 'port'>>;
+  /** The registry's shared secret, if it has one. Default the `MYRPC_REGISTRY_TOKEN` environment variable. */
+  token?: string;
+  /** After a failed renewal or a lost connection to the registry, the first retry comes after this many ms, doubling up to 250 ms (or `renewIntervalMs`, if shorter). Default 50. */
+  minRetryMs?: number;
 }
 
-/** Registers a server with the built-in registry and renews it (a heartbeat that also carries its load). */
+export const DEFAULT_REGISTRY_MIN_RETRY_MS = 50;
+/** Longest wait between tries to reach the registry again, ms (or the renewal interval, if shorter). */
+const MAX_RETRY_MS = 250;
+
+/**
+ * Registers a server with the built-in registry and renews it (a heartbeat that also carries its load).
+ * When its connection to the registry drops (a restart) or a renewal fails, it registers again at once and
+ * then with backoff from `minRetryMs`, so a restarted registry has every live server back within a few
+ * round trips of coming up, not a renewal interval later.
+ */
 export class RegistryRegistrar implements Registrar {
   private readonly client: RpcClient;
   private readonly ttlMs: number;
@@ -27,6 +41,14 @@ export class RegistryRegistrar implements Registrar {
   private load: (() => LoadReport) | undefined;
   private stopped = false;
   private renewing: Promise<void> | undefined;
+  private readonly retry: Backoff;
+  /** The lease token the registry gave this entry: renewals and the deregistration present it. */
+  private leaseToken: string | undefined;
+  private readonly token: string | undefined;
+  /** The registry instance that answered the last renewal; a new one means it restarted. */
+  registryEpoch = '';
+  /** Times a renewal met a registry instance other than the one before (restarts seen). */
+  restartsSeen = 0;
   /** Renewals that failed in a row (the registry is unreachable); 0 when the last one went through. */
   failedRenewals = 0;
 
@@ -34,8 +56,11 @@ export class RegistryRegistrar implements Registrar {
     const { host, port } = parseRegistryAddress(options.registry);
     this.ttlMs = options.ttlMs ?? DEFAULT_REGISTRY_TTL_MS;
     this.renewIntervalMs = options.renewIntervalMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
-    this.client = new RpcClient({ host, port, defaultTimeoutMs: Math.max(500, this.renewIntervalMs), connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)), tls: options.tls });
+    this.client = new RpcClient({ defaultTimeoutMs: Math.max(500, this.renewIntervalMs), connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)), ...options.client, host, port });
     this.client.on('error', () => undefined);
+    this.token = options.token ?? process.env[REGISTRY_TOKEN_ENV];
+    this.retry = new Backoff(options.minRetryMs ?? DEFAULT_REGISTRY_MIN_RETRY_MS, Math.min(this.renewIntervalMs, MAX_RETRY_MS));
+    this.client.on('disconnect', () => this.schedule(0)); // the registry went away: be back in it as soon as it is
   }
 
   /** Rejects when the first registration fails; later renewals retry by themselves. */
@@ -52,7 +77,7 @@ export class RegistryRegistrar implements Registrar {
       ttlMs: this.ttlMs,
     };
     await this.renew();
-    this.schedule();
+    this.schedule(this.renewIntervalMs);
   }
 
   async deregister(): Promise<void> {
@@ -61,24 +86,53 @@ export class RegistryRegistrar implements Registrar {
     this.timer = undefined;
     await this.renewing?.catch(() => undefined); // a renewal landing after the deregistration would revive the entry
     const entry = this.entry;
-    if (entry) await this.client.call('MyRpcRegistry', 'deregister', [entry.service, entry.id], { timeoutMs: 2000 }).catch(() => undefined);
+    if (entry) await this.client.call('MyRpcRegistry', 'deregister', [entry.service, entry.id], { timeoutMs: 2000, metadata: this.credentials() }).catch(() => undefined);
     await this.client.close();
   }
 
   private async renew(): Promise<void> {
     const entry = this.entry as RegistrationDto;
     const body: RegistrationDto = this.load ? { ...entry, load: this.load() } : entry;
-    await this.client.call('MyRpcRegistry', 'register', [body], { timeoutMs: Math.max(500, this.renewIntervalMs) });
+    const options = { timeoutMs: Math.max(500, this.renewIntervalMs), metadata: this.credentials() };
+    const answer = (await this.client.call('MyRpcRegistry', 'register', [body], options)) as RegisterAnswer;
+    if (this.registryEpoch !== '' && answer.epoch !== this.registryEpoch) this.restartsSeen++;
+    this.registryEpoch = answer.epoch;
+    this.leaseToken = answer.leaseToken;
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = unrefTimer(setTimeout(() => {
-      this.renewing = this.renew().then(
-        () => void (this.failedRenewals = 0),
-        () => void this.failedRenewals++,
-      );
-      void this.renewing.finally(() => this.schedule());
-    }, clampDelay(this.renewIntervalMs)));
+  /** The lease token (kept across registry restarts, so the entry stays ours) and the shared secret. */
+  private credentials(): Record<string, string> {
+    const metadata: Record<string, string> = {};
+    if (this.leaseToken !== undefined) metadata[LEASE_TOKEN_METADATA] = this.leaseToken;
+    if (this.token !== undefined) metadata[REGISTRY_TOKEN_METADATA] = this.token;
+    return metadata;
+  }
+
+  /** Renews after `delayMs` (replacing a later renewal already planned); one renewal at a time. */
+  private schedule(delayMs: number): void {
+    if (this.stopped || this.entry === undefined) return;
+    if (this.renewing !== undefined && delayMs > 0) return; // the renewal in flight schedules the next one
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = unrefTimer(setTimeout(() => this.renewNow(), clampDelay(delayMs)));
+  }
+
+  private renewNow(): void {
+    this.timer = undefined;
+    if (this.stopped || this.renewing !== undefined) return;
+    let next = this.renewIntervalMs;
+    this.renewing = this.renew().then(
+      () => {
+        this.failedRenewals = 0;
+        this.retry.reset();
+      },
+      () => {
+        this.failedRenewals++;
+        next = this.retry.next();
+      },
+    );
+    void this.renewing.finally(() => {
+      this.renewing = undefined;
+      this.schedule(next);
+    });
   }
 }

@@ -26,7 +26,7 @@ export type RpcCode = (typeof RpcCode)[keyof typeof RpcCode];
 const KNOWN_CODES = new Set<string>(Object.values(RpcCode));
 
 /** Which named timeout produced a timeout error. */
-export type TimeoutKind = 'connect' | 'handshake' | 'write' | 'call' | 'handle';
+export type TimeoutKind = 'connect' | 'handshake' | 'write' | 'call' | 'handle' | 'keepalive';
 
 /** One structured detail, e.g. one failed validation constraint. */
 export interface RpcErrorDetail {
@@ -94,10 +94,24 @@ export class RpcError extends Error {
     const message = typeof w.message === 'string' ? w.message : 'error without message';
     const details = Array.isArray(w.details) ? w.details : undefined;
     const timeout = typeof w.timeout === 'string' ? w.timeout : undefined;
-    return new RpcError(code, message, { details, timeout, mayHaveRun: w.notRun !== true });
+    const err = new RpcError(code, message, { details, timeout, mayHaveRun: w.notRun !== true });
+    ANSWERS.add(err);
+    return err;
   }
 }
 Object.defineProperty(RpcError.prototype, BRAND, { value: true });
+
+/** Errors decoded from a peer's ERROR frame (see `isPeerAnswer`). A WeakSet keeps RpcError's shape unchanged. */
+const ANSWERS = new WeakSet<RpcError>();
+
+/**
+ * Whether `err` is an answer a peer sent (an ERROR frame, whatever its code), as opposed to one raised
+ * locally (connection refused or lost, a timeout, a cancellation). Health checks use it: an answer proves
+ * the peer is reachable.
+ */
+export function isPeerAnswer(err: unknown): boolean {
+  return RpcError.is(err) && ANSWERS.has(err);
+}
 
 /** The error object carried in an ERROR frame. */
 export interface WireError {

@@ -18,6 +18,12 @@ export interface MethodOptions {
   idempotent?: boolean;
   /** Open data about the method for interceptors (e.g. `{ roles: ['admin'] }`), read as `call.meta`. Not sent to clients. */
   meta?: Readonly<Record<string, unknown>>;
+  /**
+   * For `@ShardKey` methods on a cluster client: when the key's owner is unavailable or fails, `next` sends
+   * the call to the next endpoint along the ring (within the failover rules); `fail` fails it (owner or
+   * nothing). Default `next` for idempotent methods, `fail` for the others.
+   */
+  shardFailover?: 'next' | 'fail';
 }
 
 export interface MethodRecord {

@@ -30,6 +30,7 @@ export class FrameReader {
   private kind: FrameKind = 1;
   private id = 0;
   private payloadBytes = 0;
+  private paused = false;
 
   constructor(
     private readonly sink: FrameSink,
@@ -42,6 +43,20 @@ export class FrameReader {
     return this.state === 'payload' ? FRAME_HEADER_BYTES + this.buffered : this.buffered;
   }
 
+  /** Bytes held: an incomplete frame, and whole frames not yet delivered while paused. */
+  get heldBytes(): number {
+    return this.buffered;
+  }
+
+  /** Whether bytes of a frame are held but the frame is not whole yet. */
+  get midFrame(): boolean {
+    return this.state === 'payload' || (this.state === 'header' && this.buffered > 0);
+  }
+
+  get stopped(): boolean {
+    return this.state === 'failed';
+  }
+
   /** Feeds bytes; throws {@link FrameError} when the stream is broken (and refuses all later input). */
   push(chunk: Buffer): void {
     if (this.state === 'failed') return;
@@ -51,7 +66,30 @@ export class FrameReader {
     while (this.step());
   }
 
+  /** Delivers no more frames until `resume()`; bytes pushed meanwhile are held. Takes effect between frames. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Delivers the frames held while paused (it may be paused again by a sink in the middle). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    while (this.step());
+  }
+
+  /**
+   * The stream can no longer be trusted: deliver nothing more, not even whole frames already received in the
+   * same chunk, and drop what is held. Safe to call from inside `onFrame`.
+   */
+  stop(): void {
+    this.state = 'failed';
+    this.chunks.length = 0;
+    this.buffered = 0;
+  }
+
   private step(): boolean {
+    if (this.paused) return false;
     if (this.state === 'header') {
       if (this.buffered < FRAME_HEADER_BYTES) return false;
       this.readHeader(this.consume(FRAME_HEADER_BYTES));
@@ -80,9 +118,7 @@ export class FrameReader {
   }
 
   private fail(reason: FrameError['reason'], message: string): never {
-    this.state = 'failed';
-    this.chunks.length = 0;
-    this.buffered = 0;
+    this.stop();
     throw new FrameError(reason, message);
   }
 

@@ -1,5 +1,6 @@
-import type { Duplex } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { FRAME_HEADER_BYTES, type FrameKind } from './frame';
+import { MIN_WRITE_PROGRESS_BYTES } from '../util/limits';
 import { unrefTimer } from '../util/timers';
 
 const SLAB_BYTES = 64 * 1024;
@@ -15,9 +16,14 @@ export interface FrameWriterOptions {
   maxBatchFrames?: number;
   /** Flush at once when this many bytes are waiting (default 64 KiB). */
   maxBatchBytes?: number;
-  /** How long the socket may refuse bytes (backpressure) before `onWriteTimeout` is called. */
+  /**
+   * How long the peer may go without taking {@link MIN_WRITE_PROGRESS_BYTES} of the queued bytes (or all of
+   * them, when fewer are queued) before `onWriteTimeout` is called: a trickle cannot hold the queue for ever.
+   */
   writeTimeoutMs: number;
   onWriteTimeout: () => void;
+  /** The socket's buffer has emptied (after a write that it could not take at once). */
+  onDrain?: () => void;
 }
 
 /**
@@ -32,16 +38,25 @@ export class FrameWriter {
   private frames = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private writeTimer: NodeJS.Timeout | undefined;
+  /** Bytes taken by the socket's own buffer when the write timer was armed, and how many were queued then. */
+  private progressMark = 0;
+  private queuedAtMark = 0;
+  /** Every byte handed to `socket.write`. */
+  private handedBytes = 0;
   private closed = false;
   /** Counts flushes; a frame written while this was `n` is on the socket once it is greater than `n`. */
   flushes = 0;
   private readonly maxBatchFrames: number;
   private readonly maxBatchBytes: number;
   private readonly flushNow = (): void => this.flush();
-  private readonly onDrain = (): void => this.clearWriteTimer();
+  private readonly onDrain = (): void => {
+    this.clearWriteTimer();
+    this.options.onDrain?.();
+  };
+  private readonly checkProgress = (): void => this.onWriteTimer();
 
   constructor(
-    private readonly socket: Duplex,
+    private readonly socket: Writable,
     private readonly options: FrameWriterOptions,
   ) {
     this.maxBatchFrames = options.maxBatchFrames ?? DEFAULT_MAX_BATCH_FRAMES;
@@ -65,6 +80,11 @@ export class FrameWriter {
     this.frames++;
     if (this.frames >= this.maxBatchFrames || this.used - this.start >= this.maxBatchBytes) this.flush();
     else if (this.scheduled === undefined) this.scheduled = setImmediate(this.flushNow);
+  }
+
+  /** Bytes queued and not yet taken by the transport: frames not yet flushed plus the socket's buffer. */
+  get backlogBytes(): number {
+    return this.used - this.start + this.socket.writableLength;
   }
 
   /** Writes everything queued, in one `socket.write`. */
@@ -111,9 +131,28 @@ export class FrameWriter {
   }
 
   private push(bytes: Buffer): void {
-    if (!this.socket.write(bytes) && this.writeTimer === undefined && !this.socket.destroyed) {
-      this.writeTimer = unrefTimer(setTimeout(this.options.onWriteTimeout, this.options.writeTimeoutMs));
-    }
+    this.handedBytes += bytes.length;
+    if (!this.socket.write(bytes) && this.writeTimer === undefined && !this.socket.destroyed) this.armWriteTimer();
+  }
+
+  /** Bytes the transport has passed on (to the kernel, or the next stream) of all handed to it. */
+  private get takenBytes(): number {
+    return this.handedBytes - this.socket.writableLength;
+  }
+
+  private armWriteTimer(): void {
+    this.progressMark = this.takenBytes;
+    this.queuedAtMark = this.socket.writableLength;
+    this.writeTimer = unrefTimer(setTimeout(this.checkProgress, this.options.writeTimeoutMs));
+  }
+
+  /** Progress, not the mere absence of 'drain', decides: a peer taking a few bytes now and then is dropped. */
+  private onWriteTimer(): void {
+    this.writeTimer = undefined;
+    if (this.closed || this.socket.destroyed || this.socket.writableLength === 0) return;
+    const progress = this.takenBytes - this.progressMark;
+    if (progress >= Math.min(this.queuedAtMark, MIN_WRITE_PROGRESS_BYTES)) return this.armWriteTimer();
+    this.options.onWriteTimeout();
   }
 
   private clearWriteTimer(): void {

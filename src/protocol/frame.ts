@@ -26,8 +26,7 @@ export const PREFACE_BYTES = 12;
 export const FRAME_HEADER_BYTES = 9;
 export const MAX_REQUEST_ID = 0xffffffff;
 
-/** Default cap on one frame's payload: 16 MiB. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+export { DEFAULT_MAX_FRAME_BYTES } from '../util/limits';
 
 export const FrameKind = {
   /** client → server: payload `[service, method, args, timeoutMs, metadata?]` */
@@ -51,6 +50,8 @@ export const PrefaceStatus = {
   UNSUPPORTED_VERSION: 1,
   UNSUPPORTED_CODEC: 2,
   BAD_MAGIC: 3,
+  /** The client announced a `maxFrameBytes` below 64, too small for the shortest ERROR frame. */
+  FRAME_LIMIT_TOO_SMALL: 4,
 } as const;
 export type PrefaceStatus = (typeof PrefaceStatus)[keyof typeof PrefaceStatus];
 

@@ -1,4 +1,6 @@
 import { RpcCode, RpcError } from '../errors/rpc-error';
+import { MAX_ECHOED_NAME_CHARS } from '../util/limits';
+import { MAX_TIMER_MS } from '../util/timers';
 
 /** A decoded REQUEST payload. On the wire: `[service, method, args, timeoutMs, metadata?]`. */
 export interface RequestMessage {
@@ -25,7 +27,11 @@ export function parseRequest(value: unknown): RequestMessage {
   if (typeof service !== 'string' || typeof method !== 'string') throw malformed('service and method must be strings');
   if (!Array.isArray(args)) throw malformed('args must be an array');
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw malformed('timeoutMs must be a number >= 0');
-  return { service, method, args, timeoutMs, metadata: metadata === undefined ? NO_METADATA : checkMetadata(metadata) };
+  // Infinity (MessagePack, or a JSON number like 1e999) and anything past the timer maximum mean "no limit", clamped
+  // to 2^31-1 ms, so both codecs treat the same value alike.
+  const clamped = timeoutMs > MAX_TIMER_MS ? MAX_TIMER_MS : timeoutMs;
+  // null (JSON null, MessagePack nil: what a client in another language sends for "none") means no metadata.
+  return { service, method, args, timeoutMs: clamped, metadata: metadata === undefined || metadata === null ? NO_METADATA : checkMetadata(metadata) };
 }
 
 function checkMetadata(value: unknown): Record<string, string> {
@@ -36,4 +42,9 @@ function checkMetadata(value: unknown): Record<string, string> {
 
 function malformed(why: string): RpcError {
   return new RpcError(RpcCode.INVALID_ARGUMENT, `malformed request: ${why}`);
+}
+
+/** A peer-chosen name as echoed in an error message: capped, so 8 MiB in does not mean 8 MiB out. */
+export function echoedName(name: string): string {
+  return name.length <= MAX_ECHOED_NAME_CHARS ? name : `${name.slice(0, MAX_ECHOED_NAME_CHARS)}… (${name.length} characters)`;
 }

@@ -3,6 +3,7 @@ import { validate, type ValidationError, type ValidatorOptions } from 'class-val
 import { RpcCode, RpcError, type RpcErrorDetail } from '../errors/rpc-error';
 import type { AnyClass } from '../metadata/metadata-storage';
 import type { MethodDefinition } from '../metadata/service-definition';
+import { depthDetail } from './argument-depth';
 
 /** Checks and converts one argument: returns the value to pass, or pushes details and returns anything. */
 type ParamCheck = (value: unknown, path: string, details: RpcErrorDetail[]) => unknown;
@@ -50,10 +51,10 @@ export function buildArgumentChecker(def: MethodDefinition, validatorOptions = D
   const paths = def.paramTypes.map((_, i) => `args[${i}]`);
   const checks: ParamCheck[] = def.paramTypes.map((type, i) => {
     const primitive = type === undefined ? PRIMITIVE_CHECKS.get(Object) : PRIMITIVE_CHECKS.get(type);
-    if (primitive) return primitive;
-    if (type === Promise || type === Function || type === Symbol) return PRIMITIVE_CHECKS.get(Object) as ParamCheck;
+    if (primitive) return type === Array || type === Object || type === undefined ? depthLimited(primitive) : primitive;
+    if (type === Promise || type === Function || type === Symbol) return depthLimited(PRIMITIVE_CHECKS.get(Object) as ParamCheck);
     dtoIndexes.push(i);
-    return dtoCheck(type as AnyClass);
+    return depthLimited(dtoCheck(type as AnyClass));
   });
   return (args) => {
     const details: RpcErrorDetail[] = [];
@@ -65,6 +66,16 @@ export function buildArgumentChecker(def: MethodDefinition, validatorOptions = D
     for (let i = 0; i < count; i++) out[i] = checks[i](args[i], paths[i], details);
     if (details.length > 0) throw invalid(where, details);
     return dtoIndexes.length === 0 ? out : validateDtos(where, out, dtoIndexes, validatorOptions);
+  };
+}
+
+/** Values that can nest are checked for depth first: class-transformer recurses and would overflow the stack. */
+function depthLimited(check: ParamCheck): ParamCheck {
+  return (value, path, details) => {
+    const tooDeep = depthDetail(value, path);
+    if (tooDeep === undefined) return check(value, path, details);
+    details.push(tooDeep);
+    return value;
   };
 }
 

@@ -2,6 +2,7 @@ import type { ValidatorOptions } from 'class-validator';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServerInterceptor, ServerNext } from '../interceptors/interceptor';
 import { buildServerChain } from '../interceptors/server-chain';
+import { echoedName } from '../protocol/request';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
 import { scanService, ServiceDefinitionError } from '../metadata/service-scanner';
 import { buildArgumentChecker, type ArgumentChecker } from './argument-checker';
@@ -72,9 +73,9 @@ export class MethodTable {
   /** Throws `UNIMPLEMENTED` naming what is missing. */
   lookup(service: string, method: string): MethodEntry {
     const methods = this.services.get(service);
-    if (!methods) throw new RpcError(RpcCode.UNIMPLEMENTED, `unknown service '${service}'`);
+    if (!methods) throw new RpcError(RpcCode.UNIMPLEMENTED, `unknown service '${echoedName(service)}'`);
     const entry = methods.get(method);
-    if (!entry) throw new RpcError(RpcCode.UNIMPLEMENTED, `unknown method '${method}' of service '${service}'`);
+    if (!entry) throw new RpcError(RpcCode.UNIMPLEMENTED, `unknown method '${echoedName(method)}' of service '${echoedName(service)}'`);
     return entry;
   }
 

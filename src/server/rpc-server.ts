@@ -7,7 +7,8 @@ import { EventEmitter } from 'eventemitter3';
 import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-registry';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
-import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
+import { DEFAULT_GRACE_MS } from '../util/limits';
+import { timeoutOrZeroMs } from '../util/option-checks';
 import type { ServerFigures } from '../http/debug-snapshot';
 import type * as HttpListenerModule from '../http/http-listener';
 import { silentLogger, type Logger } from '../observability/logger';
@@ -17,11 +18,10 @@ import { serverTlsOptions, type TlsServerOptions } from '../transport/tls-option
 import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
 import { MethodTable } from './method-table';
 import { ServerConnection } from './server-connection';
+import { ByteBudget } from './byte-budget';
+import { resolveServerLimits } from './server-limits';
 
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-export const DEFAULT_HANDLE_TIMEOUT_MS = 60_000;
-export const DEFAULT_WRITE_TIMEOUT_MS = 10_000;
-export const DEFAULT_GRACE_MS = 5_000;
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HANDLE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS, DEFAULT_GRACE_MS } from '../util/limits';
 
 export interface RpcServerOptions {
   /** Largest frame payload accepted, in bytes; announced to clients in the preface. Default 16 MiB. */
@@ -30,8 +30,25 @@ export interface RpcServerOptions {
   handshakeTimeoutMs?: number;
   /** Upper bound on any handler's run time, whatever the client's deadline. Default 60 s. */
   handleTimeoutMs?: number;
-  /** How long a client may refuse to read our answers before it is dropped. Default 10 s. */
+  /**
+   * How long a client may go without taking 64 KiB of the answers queued for it (or all of them, when less is
+   * queued) before it is dropped. Default 10 s.
+   */
   writeTimeoutMs?: number;
+  /** Output queued for one connection above which the server stops reading it until it drains. Default 2 MiB. */
+  outputHighWaterBytes?: number;
+  /** Calls running at once on one connection; further requests wait unread in the socket. Default 100. */
+  maxConcurrentCalls?: number;
+  /** Server-wide cap on bytes held in incomplete frames and queued output. Default 64 MiB. */
+  maxBufferedBytes?: number;
+  /** A connection whose incomplete frame receives no byte for this long is dropped. Default 10 s. */
+  frameStallTimeoutMs?: number;
+  /** PING a connection that has sent nothing for this long; 0 turns keepalive off. Default 30 s. */
+  keepaliveMs?: number;
+  /** Drop a connection that sends nothing for this long after a keepalive PING. Default 10 s. */
+  keepaliveTimeoutMs?: number;
+  /** Close (with GOAWAY) a connection that has had no call for this long; 0 means never (the default). */
+  idleTimeoutMs?: number;
   /** Options for class-validator on DTO parameters. Default `{ forbidUnknownValues: true }`. */
   validatorOptions?: ValidatorOptions;
   codecs?: CodecRegistry;
@@ -74,7 +91,7 @@ export interface ServerEvents {
 }
 
 export interface CloseOptions {
-  /** How long in-flight calls may run on after the listener stops, ms. Default 5 s. */
+  /** How long in-flight calls may run on after the listener stops, ms (0: abort them at once). Default 5 s. */
   graceMs?: number;
 }
 
@@ -97,15 +114,14 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     super();
     this.table = new MethodTable(options.validatorOptions, checkInterceptors(options.interceptors, 'interceptors'));
     this.logger = options.logger ?? silentLogger;
-    this.httpMaxBodyBytes = options.httpMaxBodyBytes;
+    const limits = resolveServerLimits(options);
+    this.httpMaxBodyBytes = limits.httpMaxBodyBytes;
     this.surfaces = { describe: options.describe !== false, debugPage: options.debugPage !== false, metrics: options.metrics !== false };
     this.settings = {
       table: this.table,
       codecs: options.codecs ?? defaultCodecs,
-      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-      handleTimeoutMs: options.handleTimeoutMs ?? DEFAULT_HANDLE_TIMEOUT_MS,
-      writeTimeoutMs: options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
+      ...limits,
+      budget: new ByteBudget(limits.maxBufferedBytes),
       onClientError: (err: RpcError, peer: string) => {
         this.logger.warn({ peer, code: err.code }, `client broke the protocol: ${err.message}`);
         this.emit('clientError', err, peer);
@@ -238,12 +254,24 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     return this.connections.size;
   }
 
+  /** Bytes held now in incomplete frames and queued output, over all connections (capped by `maxBufferedBytes`). */
+  get bufferedBytes(): number {
+    return this.settings.budget.heldBytes;
+  }
+
   /**
    * Graceful close: stop accepting, send GOAWAY, let in-flight calls finish within `graceMs`, then abort
    * them (their handlers' signals fire and clients get `UNAVAILABLE`) and close every connection.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.graceMs ?? DEFAULT_GRACE_MS);
+    if (this.closing) return this.closing;
+    let graceMs: number;
+    try {
+      graceMs = timeoutOrZeroMs('graceMs', options.graceMs, DEFAULT_GRACE_MS);
+    } catch (err) {
+      return Promise.reject(err as RangeError);
+    }
+    this.closing = this.shutdown(graceMs);
     return this.closing;
   }
 

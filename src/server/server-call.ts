@@ -17,7 +17,8 @@ export interface CallOwner {
   readonly peerIdentity?: PeerIdentity;
   /** Sends the result; returns the code of the error sent instead when it could not (e.g. not encodable). */
   sendResult(id: number, result: unknown): RpcCode | undefined;
-  sendError(id: number, err: RpcError): void;
+  /** `notRun`: the handler was never started (the ERROR frame then says so). */
+  sendError(id: number, err: RpcError, notRun?: boolean): void;
   /** The call is over (answered, cancelled or expired): forget it. */
   release(id: number): void;
   /** A handler failed with something other than an RpcError: worth logging, never sent. */
@@ -71,17 +72,18 @@ export class ServerCall {
   }
 
   start(args: unknown[]): void {
-    if (this.budgetMs <= 0) return this.expire();
+    // Refusals before the handler starts say `notRun`, so a client may send them elsewhere safely.
+    if (this.budgetMs <= 0) return this.expire(true);
     if (this.entry.chain !== undefined) return this.intercept(this.entry.chain, args);
     let checked: unknown[] | Promise<unknown[]>;
     try {
       checked = this.entry.checkArgs(args);
     } catch (err) {
-      return this.fail(err);
+      return this.fail(err, true);
     }
     if (checked instanceof Promise) {
       this.armTimer();
-      checked.then((a) => this.run(a), (e: unknown) => this.fail(e));
+      checked.then((a) => this.run(a), (e: unknown) => this.fail(e, true));
     } else {
       this.run(checked);
     }
@@ -135,9 +137,11 @@ export class ServerCall {
   }
 
   private settle(result: unknown): void {
-    if (result instanceof Promise) {
+    if (result instanceof Promise || isThenable(result)) {
       this.armTimer();
-      result.then((value) => this.succeed(value), (err: unknown) => this.fail(err));
+      // A thenable that is not a native Promise (a Knex builder, a Mongoose query) is awaited like one.
+      const promise = result instanceof Promise ? result : Promise.resolve(result);
+      promise.then((value) => this.succeed(value), (err: unknown) => this.fail(err));
     } else {
       this.succeed(result);
     }
@@ -158,15 +162,15 @@ export class ServerCall {
     this.entry.stats.finish(this.startedAt, this.owner.sendResult(this.id, plain));
   }
 
-  private fail(err: unknown): void {
+  private fail(err: unknown, notRun = false): void {
     if (this.done) return;
     const rpcError = toRpcError(err);
     this.end(rpcError.code);
     if (!RpcError.is(err)) this.owner.onHandlerError(err, this);
-    this.owner.sendError(this.id, rpcError);
+    this.owner.sendError(this.id, rpcError, notRun);
   }
 
-  private expire(): void {
+  private expire(notRun = false): void {
     if (this.done) return;
     const what = `${this.entry.def.service}.${this.entry.def.name}`;
     const err = this.timeoutKind === 'call'
@@ -174,7 +178,7 @@ export class ServerCall {
       : new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} exceeded the server's handle timeout`, { timeout: 'handle' });
     this.end(err.code);
     this.ctx?.abort(err);
-    this.owner.sendError(this.id, err);
+    this.owner.sendError(this.id, err, notRun);
   }
 
   private armTimer(): void {
@@ -215,4 +219,9 @@ function holdsClassInstance(value: unknown, seen: Set<object>): boolean {
   if (proto !== Object.prototype && proto !== null) return true;
   for (const key in value) if (holdsClassInstance((value as Record<string, unknown>)[key], seen)) return true;
   return false;
+}
+
+/** `then` is looked up only on objects and functions, so plain results pay one type check. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

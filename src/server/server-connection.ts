@@ -6,10 +6,14 @@ import { RpcCode, RpcError } from '../errors/rpc-error';
 import { encodePreface, FrameKind, MAGIC, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus, type Preface } from '../protocol/frame';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
+import { fitErrorPayload } from '../protocol/error-fit';
+import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { parseRequest } from '../protocol/request';
+import { BUDGET_FREE_BYTES, MIN_PEER_FRAME_BYTES } from '../util/limits';
 import { unrefTimer } from '../util/timers';
 import type { CallTransport } from '../interceptors/interceptor';
 import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
+import type { ByteBudget } from './byte-budget';
 import type { MethodTable } from './method-table';
 import { ServerCall, type CallOwner } from './server-call';
 
@@ -20,6 +24,20 @@ export interface ServerConnectionSettings {
   readonly handshakeTimeoutMs: number;
   readonly handleTimeoutMs: number;
   readonly writeTimeoutMs: number;
+  /** Output queued for the connection above which it is not read until the output drains. */
+  readonly outputHighWaterBytes: number;
+  /** Calls running at once on the connection; at the limit it is not read until one ends. */
+  readonly maxConcurrentCalls: number;
+  /** An incomplete frame that receives no byte for this long drops the connection. */
+  readonly frameStallTimeoutMs: number;
+  /** PING a connection that sent nothing for this long (0: never). */
+  readonly keepaliveMs: number;
+  /** Drop a connection that sends nothing for this long after a PING. */
+  readonly keepaliveTimeoutMs: number;
+  /** Close (GOAWAY) a connection with no call for this long (0: never). */
+  readonly idleTimeoutMs: number;
+  /** Server-wide bytes held in incomplete frames and output. */
+  readonly budget: ByteBudget;
   /** A peer broke the protocol (bad preface, broken frame, truncated stream). */
   onClientError(err: RpcError, peer: string): void;
   onHandlerError(err: unknown, service: string, method: string): void;
@@ -35,6 +53,9 @@ const HTTP_ANSWER =
   'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n' +
   'This port speaks the MyRPC binary protocol over TCP, not HTTP. See docs/PROTOCOL.md.\n';
 
+/** Why reading is paused: our output is backed up, too many calls run, or the server-wide budget is spent. */
+type PauseReason = 'output' | 'calls' | 'budget';
+
 /** One accepted socket: preface, then frames; keeps the calls in flight on it. */
 export class ServerConnection implements CallOwner {
   readonly peer: string;
@@ -48,6 +69,14 @@ export class ServerConnection implements CallOwner {
   private writer: FrameWriter | undefined;
   private readonly calls = new Map<number, ServerCall>();
   private draining = false;
+  private paused: PauseReason | undefined;
+  private resumeScheduled = false;
+  /** What this connection counts in the server-wide budget. */
+  private budgetedBytes = 0;
+  private readonly liveness: Liveness;
+  private lastCallAt = Date.now();
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly wake = (): void => this.scheduleResume();
 
   constructor(
     private readonly socket: Duplex,
@@ -58,6 +87,8 @@ export class ServerConnection implements CallOwner {
     const net = socket as Partial<Socket>; // any connected Duplex will do; a socket also tells its address
     this.peer = net.remoteAddress ? `${net.remoteAddress}:${net.remotePort ?? '?'}` : 'memory';
     this.peerIdentity = peerIdentityOf(socket);
+    this.liveness = new Liveness(settings);
+    // Not every transport is a TCP socket (TLS, in-memory pairs).
     net.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows; the calls are aborted there
@@ -109,23 +140,14 @@ export class ServerConnection implements CallOwner {
 
   /** `notRun`: the request was refused before any of it ran, so a client may safely send it elsewhere. */
   sendError(id: number, err: RpcError, notRun = false): void {
-    let payload: string | Uint8Array;
-    try {
-      payload = this.codec.encode(err.toWire(notRun));
-    } catch {
-      // details a handler filled with something the codec cannot carry (a BigInt, a cycle) must not crash the server
-      payload = this.codec.encode({ code: err.code, message: err.message });
-    }
-    if (payloadExceeds(payload, this.peerMaxFrameBytes)) {
-      // the client would refuse the frame and fail every call on the connection: keep the code, cut the rest
-      const note = `… (truncated to fit the client's frame limit of ${this.peerMaxFrameBytes} bytes)`;
-      payload = this.codec.encode({ code: err.code, message: err.message.slice(0, 200) + note });
-    }
-    this.writer?.write(FrameKind.ERROR, id, payload);
+    // Cut to fit the client's limit: an oversized frame would make it fail every call on the connection.
+    const payload = fitErrorPayload(this.codec, err.toWire(notRun), this.peerMaxFrameBytes);
+    if (payload !== undefined) this.writer?.write(FrameKind.ERROR, id, payload);
   }
 
   release(id: number): void {
     this.calls.delete(id);
+    if (this.paused === 'calls') this.scheduleResume();
     // The call writes its answer right after release(): end the connection only once that answer is queued.
     if (this.draining && this.calls.size === 0) queueMicrotask(() => this.settings.onIdle(this));
   }
@@ -146,7 +168,10 @@ export class ServerConnection implements CallOwner {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.state === 'open') return this.pushFrames(chunk);
+    if (this.state === 'open') {
+      this.liveness.onBytes(this.reader?.midFrame === true);
+      return this.pushFrames(chunk);
+    }
     if (this.state === 'preface') this.onPrefaceData(chunk);
   }
 
@@ -157,6 +182,93 @@ export class ServerConnection implements CallOwner {
       if (!(err instanceof FrameError)) throw err;
       const code = err.reason === 'FRAME_TOO_LARGE' ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.INVALID_ARGUMENT;
       this.failConnection(new RpcError(code, err.message));
+    }
+    this.checkPressure();
+  }
+
+  /** Counts what this connection holds in the server-wide budget. */
+  private account(): number {
+    const held = this.state === 'open' ? (this.reader?.heldBytes ?? 0) + (this.writer?.backlogBytes ?? 0) : 0;
+    this.settings.budget.add(held - this.budgetedBytes);
+    this.budgetedBytes = held;
+    return held;
+  }
+
+  private pressure(): PauseReason | undefined {
+    const held = this.account();
+    if ((this.writer?.backlogBytes ?? 0) > this.settings.outputHighWaterBytes) return 'output';
+    if (this.calls.size >= this.settings.maxConcurrentCalls) return 'calls';
+    if (this.settings.budget.exhausted && held > BUDGET_FREE_BYTES) return 'budget';
+    return undefined;
+  }
+
+  /** Stops reading (the peer's sends back up in TCP) while our output, calls or the server's budget are full. */
+  private checkPressure(): void {
+    if (this.state !== 'open') return;
+    const reason = this.pressure();
+    if (reason === undefined || this.paused !== undefined) return;
+    this.paused = reason;
+    this.reader?.pause();
+    this.socket.pause();
+    if (reason === 'budget') this.squeeze();
+  }
+
+  /** Paused for the server-wide budget: the frame in progress must now complete within the stall timeout. */
+  private squeeze(): void {
+    this.liveness.squeeze();
+    this.settings.budget.wait(this.wake);
+  }
+
+  /** Deferred, so that a call ending inside a frame being handled never re-enters the reader. */
+  private scheduleResume(): void {
+    if (this.paused === undefined || this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      this.tryResume();
+    });
+  }
+
+  private tryResume(): void {
+    if (this.paused === undefined || this.state !== 'open') return;
+    const reason = this.pressure();
+    if (reason !== undefined) {
+      this.paused = reason;
+      if (reason === 'budget') this.squeeze();
+      return;
+    }
+    this.paused = undefined;
+    this.settings.budget.unwait(this.wake);
+    this.socket.resume();
+    this.reader?.resume();
+    this.checkPressure();
+  }
+
+  private onDrain(): void {
+    this.account();
+    this.scheduleResume();
+  }
+
+  /** The stall, keepalive and idle clocks; see docs/LIMITS.md. */
+  private tick(): void {
+    if (this.state !== 'open') return;
+    // Output is counted when requests arrive and on 'drain'; a write that never needed a drain is settled here.
+    this.account();
+    const s = this.settings;
+    const now = Date.now();
+    const paused = this.paused;
+    switch (this.liveness.check(now, this.reader?.midFrame === true, paused === undefined || paused === 'budget', paused === undefined)) {
+      case 'stalled':
+        return this.dropPeer(`an incomplete frame received no byte for ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
+      case 'squeezed':
+        return this.dropPeer(`an incomplete frame held under the server-wide budget did not complete within ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
+      case 'silent':
+        return this.dropPeer(`no answer to PING within ${s.keepaliveTimeoutMs} ms (keepalive timeout)`);
+      case 'ping':
+        this.writer?.write(FrameKind.PING, 0, undefined);
+    }
+    if (s.idleTimeoutMs > 0 && this.calls.size === 0 && now - this.lastCallAt > s.idleTimeoutMs) {
+      this.goAway(`no call for ${s.idleTimeoutMs} ms (idle timeout)`);
     }
   }
 
@@ -185,16 +297,24 @@ export class ServerConnection implements CallOwner {
       return this.refusePreface({ ...reply, status: PrefaceStatus.UNSUPPORTED_VERSION }, `unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`);
     }
     if (!codec) return this.refusePreface({ ...reply, status: PrefaceStatus.UNSUPPORTED_CODEC }, `unsupported codec id ${bytes[6]}`);
+    const peerMaxFrameBytes = bytes.readUInt32BE(8);
+    if (peerMaxFrameBytes < MIN_PEER_FRAME_BYTES) {
+      const why = `maxFrameBytes ${peerMaxFrameBytes} is below the minimum of ${MIN_PEER_FRAME_BYTES} bytes`;
+      return this.refusePreface({ ...reply, status: PrefaceStatus.FRAME_LIMIT_TOO_SMALL }, why);
+    }
     this.codec = codec;
-    this.peerMaxFrameBytes = bytes.readUInt32BE(8);
+    this.peerMaxFrameBytes = peerMaxFrameBytes;
     this.state = 'open';
     this.socket.write(encodePreface(reply));
     const settings = this.settings;
     this.writer = new FrameWriter(this.socket, {
       writeTimeoutMs: settings.writeTimeoutMs,
-      onWriteTimeout: () => this.dropPeer(`the client did not read for ${settings.writeTimeoutMs} ms (write timeout)`),
+      onWriteTimeout: () => this.dropPeer(`the client did not read for ${settings.writeTimeoutMs} ms (write timeout: under 64 KiB taken)`),
+      onDrain: () => this.onDrain(),
     });
     this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, settings.maxFrameBytes);
+    const tickMs = livenessTickMs(settings.frameStallTimeoutMs, settings.keepaliveMs, settings.keepaliveTimeoutMs, settings.idleTimeoutMs);
+    this.ticker = unrefTimer(setInterval(() => this.tick(), tickMs));
     return true;
   }
 
@@ -220,9 +340,11 @@ export class ServerConnection implements CallOwner {
   }
 
   private onFrame(kind: FrameKind, id: number, payload: Buffer): void {
+    this.liveness.onFrame();
     switch (kind) {
       case FrameKind.REQUEST:
-        return this.onRequest(id, payload);
+        this.onRequest(id, payload);
+        return this.checkPressure();
       case FrameKind.CANCEL:
         return this.calls.get(id)?.cancel('cancelled by the client');
       case FrameKind.PING:
@@ -237,20 +359,21 @@ export class ServerConnection implements CallOwner {
 
   private onRequest(id: number, payload: Buffer): void {
     if (id === 0) return this.failConnection(new RpcError(RpcCode.INVALID_ARGUMENT, 'request id 0 is reserved for connection-level errors'));
+    this.lastCallAt = this.liveness.lastByteMs;
     if (this.calls.has(id)) return this.sendError(id, new RpcError(RpcCode.INVALID_ARGUMENT, `request id ${id} is already in flight`));
     let request;
     try {
       request = parseRequest(this.codec.decode(payload));
     } catch (err) {
       const e = RpcError.is(err) ? err : new RpcError(RpcCode.INVALID_ARGUMENT, `malformed request payload: ${(err as Error).message}`);
-      return this.sendError(id, e);
+      return this.sendError(id, e, true);
     }
     if (this.draining) return this.sendError(id, new RpcError(RpcCode.UNAVAILABLE, 'server is shutting down'), true);
     let entry;
     try {
       entry = this.settings.table.lookup(request.service, request.method);
     } catch (err) {
-      return this.sendError(id, err as RpcError);
+      return this.sendError(id, err as RpcError, true);
     }
     const call = new ServerCall(this, id, entry, request, Date.now(), this.settings.handleTimeoutMs);
     call.start(request.args);
@@ -261,6 +384,8 @@ export class ServerConnection implements CallOwner {
 
   /** The stream can no longer be trusted: say why on id 0, then close. */
   private failConnection(err: RpcError): void {
+    // Nothing after the fatal frame may run, not even whole frames that came in the same chunk.
+    this.reader?.stop();
     this.settings.onClientError(err, this.peer);
     this.sendError(0, err);
     this.state = 'closed';
@@ -274,11 +399,14 @@ export class ServerConnection implements CallOwner {
 
   private onClose(): void {
     clearTimeout(this.handshakeTimer);
+    clearInterval(this.ticker);
+    this.settings.budget.unwait(this.wake);
     const unfinished = this.reader?.pendingBytes ?? 0;
     if (this.state === 'open' && unfinished > 0) {
       this.settings.onClientError(new RpcError(RpcCode.UNAVAILABLE, `connection closed in the middle of a frame (${unfinished} bytes unread)`), this.peer);
     }
     this.state = 'closed';
+    this.account();
     this.writer?.close();
     for (const call of [...this.calls.values()]) call.cancel('client disconnected');
     this.settings.onClosed(this);

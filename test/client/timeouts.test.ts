@@ -118,6 +118,8 @@ describe('write timeout', () => {
     const client = new RpcClient({
       port: stalled.port,
       writeTimeoutMs: 150,
+      // Above the 4 MiB this test queues, so that every call is handed to the socket rather than waiting.
+      outputHighWaterBytes: 8 * 1024 * 1024,
       createConnection: (o) => (socket = new Socket().connect(o)),
     });
     const disconnects: (RpcError | undefined)[] = [];

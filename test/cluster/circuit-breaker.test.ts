@@ -8,14 +8,14 @@ describe('circuit breaker (deterministic, mocked timers)', () => {
     try {
       let changes = 0;
       const b = new CircuitBreaker({ failureThreshold: 3, initialOpenMs: 100, jitter: 0 }, () => changes++);
-      b.onFailure(false);
-      b.onFailure(false);
+      b.onFailure('soft');
+      b.onFailure('soft');
       assert.equal(b.current, 'closed');
       b.onSuccess();
-      b.onFailure(false);
-      b.onFailure(false);
+      b.onFailure('soft');
+      b.onFailure('soft');
       assert.equal(b.current, 'closed', 'a success in between resets the count');
-      b.onFailure(false);
+      b.onFailure('soft');
       assert.equal(b.current, 'open');
       assert.equal(b.available, false);
       mock.timers.tick(99);
@@ -38,17 +38,17 @@ describe('circuit breaker (deterministic, mocked timers)', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const b = new CircuitBreaker({ failureThreshold: 5, initialOpenMs: 100, maxOpenMs: 250, jitter: 0 }, () => undefined);
-      b.onFailure(true);
+      b.onFailure('hard');
       assert.equal(b.current, 'open');
       mock.timers.tick(100);
       b.onSend();
-      b.onFailure(false);
+      b.onFailure('soft');
       assert.equal(b.current, 'open', 'the probe failed');
       mock.timers.tick(199);
       assert.equal(b.current, 'open');
       mock.timers.tick(1);
       assert.equal(b.current, 'half-open', 'after 200 ms');
-      b.onFailure(false);
+      b.onFailure('soft');
       mock.timers.tick(249);
       assert.equal(b.current, 'open');
       mock.timers.tick(1);
@@ -64,7 +64,7 @@ describe('circuit breaker (deterministic, mocked timers)', () => {
     try {
       for (const [r, expected] of [[0, 80], [1, 120]] as const) {
         const b = new CircuitBreaker({ initialOpenMs: 100, jitter: 0.2, random: () => r }, () => undefined);
-        b.onFailure(true);
+        b.onFailure('hard');
         mock.timers.tick(expected - 1);
         assert.equal(b.current, 'open');
         mock.timers.tick(1);
@@ -74,6 +74,65 @@ describe('circuit breaker (deterministic, mocked timers)', () => {
     } finally {
       mock.timers.reset();
     }
+  });
+});
+
+describe('circuit breaker probes and ejection limits', () => {
+  test('a cancelled half-open probe call ends the probe: the endpoint is not stranded', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const b = new CircuitBreaker({ initialOpenMs: 100, jitter: 0 }, () => undefined);
+      b.onFailure('hard');
+      mock.timers.tick(100);
+      b.onSend();
+      assert.equal(b.available, false, 'the probe is out');
+      b.release(); // the call was cancelled (or aborted by broadcast's first error)
+      assert.equal(b.available, true, 'the next call may probe');
+      b.dispose();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('a background probe decides the half-open state; calls stay away until it answers', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      let answer!: (ok: boolean) => void;
+      const b = new CircuitBreaker({ initialOpenMs: 100, jitter: 0 }, { onChange: () => undefined, probe: () => new Promise<boolean>((r) => (answer = r)) });
+      b.onFailure('hard');
+      mock.timers.tick(100);
+      assert.equal(b.current, 'half-open');
+      assert.equal(b.available, false, 'no call is risked while the probe is out');
+      answer(false);
+      await Promise.resolve();
+      await Promise.resolve();
+      assert.equal(b.current, 'open', 'a failed probe reopens');
+      mock.timers.tick(200);
+      answer(true);
+      await Promise.resolve();
+      await Promise.resolve();
+      assert.equal(b.current, 'closed');
+      b.dispose();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('soft failures eject only while mayEject allows; hard failures always do', () => {
+    let allow = false;
+    const b = new CircuitBreaker({ failureThreshold: 2 }, { onChange: () => undefined, mayEject: () => allow });
+    for (let i = 0; i < 6; i++) b.onFailure('soft');
+    assert.equal(b.current, 'closed', 'at the ejection limit it stays in rotation');
+    allow = true;
+    b.onFailure('soft');
+    b.onFailure('soft');
+    assert.equal(b.current, 'open');
+    assert.equal(b.softEjected, true);
+    b.dispose();
+    const c = new CircuitBreaker({}, { onChange: () => undefined, mayEject: () => false });
+    c.onFailure('hard');
+    assert.equal(c.current, 'open', 'a refused connection is a fact, not a judgement');
+    c.dispose();
   });
 });
 

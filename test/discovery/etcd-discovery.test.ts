@@ -12,6 +12,7 @@ import type { ChildReport } from './etcd-child';
 
 const CHILD = join(__dirname, 'etcd-child.js');
 const TTL_SECONDS = 2;
+const GRACE_MS = 500;
 const KEYS = Array.from({ length: 40 }, (_, i) => `key-${i}`);
 
 interface Kv {
@@ -130,8 +131,38 @@ describe('EtcdDiscovery feeding a ClusterClient, against a real etcd', { skip: S
     shared.close();
   });
 
-  test(`a server killed with SIGKILL leaves the list within its TTL (${TTL_SECONDS} s) plus one notification`, async () => {
-    const discovery = new EtcdDiscovery({ hosts: etcd.url, service: 'KeyValue' });
+  test('a key that vanishes is kept for the removal grace and the removal is cancelled when it returns; a draining mark removes at once', async () => {
+    const writer = await etcd.client();
+    const discovery = new EtcdDiscovery({ hosts: etcd.url, service: 'Grace', removalGraceMs: 300 });
+    const key = '/myrpc/services/Grace/g1';
+    const value = JSON.stringify({ host: '127.0.0.1', port: 4001 });
+    try {
+      await writer.put(key).value(value);
+      await discovery.ready(5000);
+      await eventually(() => discovery.endpoints().length === 1, 3000, 'g1 discovered');
+      await writer.delete().key(key);
+      await eventually(() => discovery.pendingRemovals.includes('g1'), 3000, 'the delete seen');
+      assert.deepEqual(ids(discovery.endpoints()), ['g1'], 'kept during the grace');
+      await writer.put(key).value(value);
+      await eventually(() => discovery.pendingRemovals.length === 0, 3000, 'the removal cancelled');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual(ids(discovery.endpoints()), ['g1'], 'still there after the grace: the key came back');
+      await writer.delete().key(key);
+      const goneMs = await eventually(() => discovery.endpoints().length === 0, 3000, 'removed after the grace');
+      assert.ok(goneMs >= 250, `not before the grace (${goneMs} ms)`);
+      await writer.put(key).value(value);
+      await eventually(() => discovery.endpoints().length === 1, 3000, 'g1 back');
+      await writer.put(key).value(JSON.stringify({ host: '127.0.0.1', port: 4001, draining: true }));
+      await eventually(() => discovery.endpoints().length === 0 && discovery.pendingRemovals.length === 0, 3000, 'a draining mark removes at once');
+    } finally {
+      await writer.delete().key(key);
+      writer.close();
+      await discovery.close();
+    }
+  });
+
+  test(`a server killed with SIGKILL leaves the list within its TTL (${TTL_SECONDS} s) plus the removal grace (${GRACE_MS} ms)`, async () => {
+    const discovery = new EtcdDiscovery({ hosts: etcd.url, service: 'KeyValue', removalGraceMs: GRACE_MS });
     const client = cluster(discovery);
     const { child, report } = await forkRegistered(etcd, 'doomed');
     try {
@@ -140,8 +171,9 @@ describe('EtcdDiscovery feeding a ClusterClient, against a real etcd', { skip: S
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
-      const waitedMs = await eventually(() => !discovery.endpoints().some((e) => e.id === 'doomed'), TTL_SECONDS * 1000 + 5000, 'the killed server to leave the list');
-      console.log(`# killed server left the list ${waitedMs} ms after it died (TTL ${TTL_SECONDS * 1000} ms)`);
+      const waitedMs = await eventually(() => !discovery.endpoints().some((e) => e.id === 'doomed'), TTL_SECONDS * 1000 + GRACE_MS + 5000, 'the killed server to leave the list');
+      console.log(`# killed server left the list ${waitedMs} ms after it died (TTL ${TTL_SECONDS * 1000} ms, grace ${GRACE_MS} ms)`);
+      assert.ok(waitedMs >= GRACE_MS, 'not before the grace had passed');
       const checker = await etcd.client();
       try {
         assert.equal(await checker.get(report.key).string(), null, 'etcd removed the key with the lease');

@@ -121,6 +121,16 @@ export class EtcdProcess {
     clearTimeout(timer);
   }
 
+  /** SIGSTOP: etcd freezes with its connections open, as a stalled process or VM does. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: a paused etcd goes on (and expires the leases whose keep-alives it missed). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Kills etcd and removes its data directory. */
   async dispose(): Promise<void> {
     await this.stop('SIGKILL');

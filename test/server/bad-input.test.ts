@@ -203,9 +203,9 @@ describe('bad input: frames', () => {
   });
 
   test('one byte over the limit is refused; exactly the limit is read', async (t) => {
-    const h = await setup(t, { maxFrameBytes: 64 });
+    const h = await setup(t, { maxFrameBytes: 1024 });
     const echo = (chars: number): Buffer => requestFrame(1, 'Calculator', 'echo', ['x'.repeat(chars)]);
-    const room = 64 - (echo(0).length - 9);
+    const room = 1024 - (echo(0).length - 9);
     const ok = await openSession(h.port, h.track);
     ok.socket.write(echo(room));
     assert.equal(body(await ok.frameWhere((f) => f.id === 1)), 'x'.repeat(room));
@@ -213,7 +213,7 @@ describe('bad input: frames', () => {
     over.socket.write(echo(room + 1));
     const refusal = await over.frameWhere((f) => f.kind === FrameKind.ERROR);
     assert.equal(refusal.id, 0);
-    assert.match(body(refusal).message, /frame of 65 bytes exceeds the limit of 64 bytes/);
+    assert.match(body(refusal).message, /frame of 1025 bytes exceeds the limit of 1024 bytes/);
     await closedWithin(over);
     await assertServes(h);
   });

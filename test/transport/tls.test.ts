@@ -135,19 +135,19 @@ test('the CLI calls an mTLS server with --tls-ca, --tls-cert and --tls-key; with
   assert.match(missing.stderr, /--tls-ca: cannot read .*ENOENT/);
 });
 
-test('the registry over mTLS: registrar and discovery pass tls on; a registrar without a certificate cannot register', async (t) => {
+test('the registry over mTLS: registrar and discovery pass client.tls on; a registrar without a certificate cannot register', async (t) => {
   const registry = new RegistryServer({ sweepIntervalMs: 50, tls: mtls });
   const address = `127.0.0.1:${(await registry.listen(0)).port}`;
   t.after(() => registry.close(0));
   const tls = { ca: pki.ca, ...pki.client };
-  const discovery = new RegistryDiscovery({ registry: address, service: 'Secure', tls });
+  const discovery = new RegistryDiscovery({ registry: address, service: 'Secure', client: { tls } });
   t.after(() => discovery.close());
   await discovery.ready();
-  const registrar = new RegistryRegistrar({ registry: address, ttlMs: 5000, tls });
+  const registrar = new RegistryRegistrar({ registry: address, ttlMs: 5000, client: { tls } });
   await registrar.register({ service: 'Secure', host: '127.0.0.1', port: 4444 });
   t.after(() => registrar.deregister());
   await until(() => discovery.endpoints().length === 1, 3000, 'the endpoint registered over mTLS');
-  const stranger = new RegistryRegistrar({ registry: address, ttlMs: 5000, tls: { ca: pki.ca } });
+  const stranger = new RegistryRegistrar({ registry: address, ttlMs: 5000, client: { tls: { ca: pki.ca } } });
   await assert.rejects(stranger.register({ service: 'Secure', host: '127.0.0.1', port: 5555 }), (err: RpcError) => err.code === RpcCode.UNAVAILABLE);
   await stranger.deregister();
   assert.deepEqual(discovery.endpoints().map((e) => e.port), [4444]);

@@ -1,0 +1,44 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { FrameKind } from '../../src/protocol/frame';
+import { FrameWriter } from '../../src/protocol/frame-writer';
+
+/** A real Writable that takes one chunk per `everyMs` (or, with `everyMs` undefined, takes the first and then nothing). */
+function slowSink(everyMs: number | undefined): Writable {
+  return new Writable({
+    highWaterMark: 16 * 1024,
+    write(_chunk, _enc, done) {
+      if (everyMs !== undefined) setTimeout(done, everyMs);
+    },
+  });
+}
+
+async function writeAll(writer: FrameWriter, frames: number): Promise<void> {
+  const payload = Buffer.alloc(60 * 1024, 0x61);
+  for (let i = 0; i < frames; i++) writer.write(FrameKind.RESPONSE, i + 1, payload);
+  writer.flush();
+}
+
+describe('the write timeout measures progress', () => {
+  test('a slow but steady peer (a 60 KiB frame every 20 ms) is never timed out, even over many periods', async () => {
+    const sink = slowSink(20);
+    let timedOut = false;
+    const writer = new FrameWriter(sink, { writeTimeoutMs: 60, onWriteTimeout: () => (timedOut = true) });
+    await writeAll(writer, 40);
+    await new Promise((resolve) => sink.once('drain', resolve));
+    assert.equal(timedOut, false);
+    assert.equal(sink.writableLength, 0);
+    writer.close();
+  });
+
+  test('a peer that stops taking bytes is timed out once, after writeTimeoutMs', async () => {
+    const sink = slowSink(undefined);
+    let timeouts = 0;
+    const writer = new FrameWriter(sink, { writeTimeoutMs: 50, onWriteTimeout: () => timeouts++ });
+    await writeAll(writer, 10);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(timeouts, 1);
+    writer.close();
+  });
+});
