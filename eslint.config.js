@@ -9,6 +9,6 @@ const compat = new FlatCompat({
 });
 
 module.exports = [
-  { ignores: ['dist/**', 'node_modules/**', 'scratch/**', '.tmp/**', 'bench/results/**', 'samples/python/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'docs-api/**', 'node_modules/**', 'scratch/**', '.tmp/**', 'bench/results/**', 'samples/python/**', 'eslint.config.js'] },
   ...compat.config(require('./.eslintrc.json')),
 ];

@@ -7,9 +7,13 @@ export { Service } from './decorators/service';
 export { Method } from './decorators/method';
 export { ShardKey } from './decorators/shard-key';
 export { Ctx } from './decorators/ctx';
-export type { MethodOptions } from './metadata/metadata-storage';
+export type { MethodOptions, AnyClass } from './metadata/metadata-storage';
 export type { ServiceDefinition, MethodDefinition, ShardKeyDefinition } from './metadata/service-definition';
 export { scanService, ServiceDefinitionError } from './metadata/service-scanner';
+export { arrayOf } from './metadata/param-types';
+export type { ParamType, ArrayMarker, StandardSchemaV1, StandardSchemaResult, StandardSchemaIssue } from './metadata/param-types';
+export type { MethodDecoratorBoth, StandardMemberContext } from './decorators/method';
+export type { ServiceDecoratorBoth } from './decorators/service';
 
 export type { Codec } from './codec/codec';
 export { CodecRegistry, codecs } from './codec/codec-registry';
@@ -29,6 +33,7 @@ export {
   DEFAULT_IDLE_TIMEOUT_MS,
   MIN_MAX_FRAME_BYTES,
   MAX_ARGUMENT_DEPTH,
+  MIN_WRITE_PROGRESS_BYTES,
 } from './util/limits';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
@@ -85,14 +90,12 @@ export { RegistryDiscovery, type RegistryDiscoveryOptions } from './discovery/re
 export { ListDiscovery, type DiscoveryEvents } from './discovery/list-discovery';
 export type { RegistryAddress } from './discovery/registry-address';
 
-export { EtcdRegistrar, DEFAULT_ETCD_TTL_SECONDS, type EtcdRegistrarOptions, type EtcdRegistrarStats } from './discovery/etcd-registrar';
-export { EtcdDiscovery, DEFAULT_ETCD_REMOVAL_GRACE_MS, type EtcdDiscoveryOptions, type EtcdDiscoveryEvents } from './discovery/etcd-discovery';
-export { DEFAULT_ETCD_REQUEST_TIMEOUT_MS, type EtcdConnectionOptions } from './discovery/etcd-client';
-export { DEFAULT_ETCD_PREFIX, etcdInstanceKey, etcdServicePrefix, type EtcdInstanceValue } from './discovery/etcd-key-layout';
 
 export type { Logger } from './observability/logger';
 export { silentLogger } from './observability/logger';
 export { HTTP_STATUS, httpStatusOf } from './http/status-map';
 export { TUNNEL_PATH } from './protocol/tunnel';
 export type { DebugSnapshot, MethodSnapshot, ServerFigures } from './http/debug-snapshot';
+export { renderMetricFamilies, type MetricFamily, type MetricSample } from './http/metrics';
+export { registerPromMetrics, type PromRegistryLike, type PromMetricsOptions, type MetricFamilySource } from './observability/prom-metrics';
 export { DescribeService, DESCRIBE_SERVICE, type ServiceDescription, type MethodDescription, type ParamDescription, type JsonSchema } from './server/describe-service';

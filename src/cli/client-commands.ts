@@ -4,11 +4,19 @@ import { codecs } from '../codec/codec-registry';
 import { parseRegistryAddress } from '../discovery/registry-address';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDescription } from '../server/describe-service';
-import { intFlag, stringFlag, UsageError, type ParsedArgs } from './args';
-import { tlsFromFlags, TLS_FLAGS_HELP } from './tls-flags';
+import { intFlag, stringFlag, UsageError, type FlagSpecs, type ParsedArgs } from './args';
+import { TLS_FLAGS, tlsFromFlags, TLS_FLAGS_HELP } from './tls-flags';
 
 /** Exit codes of the client commands. */
 export const EXIT = { OK: 0, CALL_FAILED: 1, USAGE: 2, UNREACHABLE: 3, DEADLINE: 4 } as const;
+
+/** The longest the connection may take to open (and to answer the preface), ms; less when --timeout is less. */
+export const DEFAULT_CONNECT_LIMIT_MS = 5000;
+
+const CLIENT_FLAGS: FlagSpecs = { timeout: { type: 'string' }, codec: { type: 'string' }, ...TLS_FLAGS };
+export const LIST_FLAGS: FlagSpecs = CLIENT_FLAGS;
+export const DESCRIBE_FLAGS: FlagSpecs = { ...CLIENT_FLAGS, json: { type: 'boolean' } };
+export const CALL_FLAGS: FlagSpecs = { ...CLIENT_FLAGS, metadata: { type: 'string' } };
 
 const COMMON = `  --timeout MS   deadline for the call (default 10000)
   --codec NAME   json (default) or msgpack
@@ -41,6 +49,7 @@ async function withClient<T>(args: ParsedArgs, address: string | undefined, run:
     throw new UsageError((err as Error).message.replace('registry address', 'address'));
   }
   const timeoutMs = intFlag(args, 'timeout', 10_000);
+  if (timeoutMs < 1) throw new UsageError('--timeout must be at least 1 ms');
   const codecName = stringFlag(args, 'codec', 'json');
   let codec: Codec;
   try {
@@ -48,12 +57,27 @@ async function withClient<T>(args: ParsedArgs, address: string | undefined, run:
   } catch (err) {
     throw new UsageError(`--codec: ${(err as Error).message}`);
   }
-  const client = new RpcClient({ ...target, codec, tls: tlsFromFlags(args), connectTimeoutMs: Math.min(timeoutMs, 5000), defaultTimeoutMs: timeoutMs });
+  const startedAt = Date.now();
+  const connectMs = Math.min(timeoutMs, DEFAULT_CONNECT_LIMIT_MS);
+  const client = new RpcClient({ ...target, codec, tls: tlsFromFlags(args), connectTimeoutMs: connectMs, handshakeTimeoutMs: connectMs, defaultTimeoutMs: timeoutMs });
   client.on('error', () => undefined);
   try {
-    return await run(client, timeoutMs);
+    // Connecting first, under its own limit, keeps a peer that never answers the preface an unreachable server
+    // (exit 3) rather than a deadline (exit 4) when --timeout is short.
+    await connectOrUnreachable(client, address);
+    // --timeout counts from the start, connecting included, as a caller waiting on the command sees it.
+    return await run(client, Math.max(1, timeoutMs - (Date.now() - startedAt)));
   } finally {
     await client.close();
+  }
+}
+
+async function connectOrUnreachable(client: RpcClient, address: string): Promise<void> {
+  try {
+    await client.connect();
+  } catch (err) {
+    if (RpcError.is(err) && err.code === RpcCode.UNAVAILABLE) throw err;
+    throw new RpcError(RpcCode.UNAVAILABLE, `cannot connect to ${address}: ${(err as Error).message}`);
   }
 }
 
@@ -96,20 +120,25 @@ export async function callCommand(args: ParsedArgs, out: (line: string) => void,
   }
   if (!Array.isArray(callArgs)) throw new UsageError('the arguments must be a JSON array, e.g. \'[2, 3]\'');
   const metadata = parseMetadata(args);
-  return withClient(args, address, async (client, timeoutMs) => {
-    try {
+  try {
+    return await withClient(args, address, async (client, timeoutMs) => {
       const result = await client.call(target.slice(0, dot), target.slice(dot + 1), callArgs as unknown[], { timeoutMs, metadata });
       out(JSON.stringify(result === undefined ? null : result, null, 2));
       return EXIT.OK;
-    } catch (e) {
-      if (!RpcError.is(e)) throw e;
-      err(`${e.code}: ${e.message}`);
-      for (const d of e.details) err(`  ${d.path ?? ''} ${d.constraint ?? ''}: ${d.message}`.replace(/^ {2} : /, '  '));
-      if (e.code === RpcCode.DEADLINE_EXCEEDED) return EXIT.DEADLINE;
-      if (e.code === RpcCode.UNAVAILABLE && !e.mayHaveRun) return EXIT.UNREACHABLE;
-      return EXIT.CALL_FAILED;
-    }
-  });
+    });
+  } catch (e) {
+    if (!RpcError.is(e)) throw e;
+    return printCallError(e, err);
+  }
+}
+
+/** Prints `CODE: message` and one line per detail; returns the exit code for the error. */
+function printCallError(e: RpcError, err: (line: string) => void): number {
+  err(`${e.code}: ${e.message}`);
+  for (const d of e.details) err(`  ${d.path ?? ''} ${d.constraint ?? ''}: ${d.message}`.replace(/^ {2} : /, '  '));
+  if (e.code === RpcCode.DEADLINE_EXCEEDED) return EXIT.DEADLINE;
+  if (e.code === RpcCode.UNAVAILABLE && !e.mayHaveRun) return EXIT.UNREACHABLE;
+  return EXIT.CALL_FAILED;
 }
 
 function parseMetadata(args: ParsedArgs): Record<string, string> | undefined {

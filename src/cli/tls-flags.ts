@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { TlsClientOptions } from '../transport/tls-options';
-import { stringFlag, UsageError, type ParsedArgs } from './args';
+import { stringFlag, UsageError, type FlagSpecs, type ParsedArgs } from './args';
+
+/** The TLS flags of the client commands, in parseArgs form. */
+export const TLS_FLAGS: FlagSpecs = { 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } };
 
 export const TLS_FLAGS_HELP = `  --tls-ca FILE    speak TLS, trusting this CA (PEM); without it, TLS flags trust the public roots
   --tls-cert FILE  client certificate for mTLS (PEM), with --tls-key

@@ -4,7 +4,7 @@ import { balancers } from '../balancer/balancers';
 import type { ConsistentHashOptions } from '../balancer/consistent-hash-balancer';
 import type { Endpoint, EndpointInit, LoadInfo } from '../balancer/endpoint';
 import { extractShardKey } from '../balancer/shard-key';
-import type { CallOptions } from '../client/call-options';
+import { callDeadline, type CallOptions } from '../client/call-options';
 import { createProxy, type Invoker, type ServiceProxy } from '../client/proxy';
 import { DEFAULT_CALL_TIMEOUT_MS, type RpcClientOptions } from '../client/rpc-client';
 import { RpcCode, RpcError } from '../errors/rpc-error';
@@ -164,7 +164,7 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   invoke(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
     try {
       const m = this.method(def, method);
-      const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
+      const deadline = callDeadline(options, this.defaultTimeoutMs);
       if (this.chain === undefined) return this.route(m, args, { ...options, deadline });
       return this.chain({ service: m.service, method: m.name, definition: m, args, metadata: { ...options?.metadata }, deadline, signal: options?.signal });
     } catch (err) {
@@ -241,7 +241,12 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   private broadcaster(mode: BroadcastMode): (def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined) => Promise<unknown> {
     return (def, method, args, options) => {
       const targets = [...this.states.values()];
-      const deadline = options?.deadline ?? Date.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
+      let deadline: number;
+      try {
+        deadline = callDeadline(options, this.defaultTimeoutMs);
+      } catch (err) {
+        return Promise.reject(err as RangeError);
+      }
       return runBroadcast(mode, targets, def.name, method, args, { ...options, deadline });
     };
   }

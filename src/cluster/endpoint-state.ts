@@ -84,10 +84,9 @@ export class EndpointState {
       this.connected = false;
       if (err) this.breaker.onFailure('hard');
     });
-    this.client.on('goaway', () => {
-      this.connected = false;
-      this.breaker.onFailure('hard');
-    }); // leaving: out of rotation now; a probe brings it back if it stays
+    // GOAWAY is no verdict: a server also sends it to a connection that idled (idleTimeoutMs). The next call
+    // opens a new connection; a server that is shutting down refuses it, which opens the circuit then.
+    this.client.on('goaway', () => (this.connected = false)); // leaving: out of rotation now; a probe brings it back if it stays
   }
 
   get available(): boolean {
@@ -133,7 +132,7 @@ export class EndpointState {
       this.lastAnswerAt = performance.now();
       this.breaker.onSuccess(); // the server answered: it is reachable, whatever it thought of the call
       const ejectMs = this.outliers?.record((err as RpcError).code) ?? 0;
-      if (ejectMs > 0) this.breaker.eject(ejectMs);
+      if (ejectMs > 0 && this.breaker.eject(ejectMs)) this.outliers?.ejected();
     } else if (verdict === 'none') {
       this.breaker.release();
     } else {

@@ -55,7 +55,8 @@ export class OutlierDetector {
 
   /**
    * Counts one answer (`code` undefined for a success). Returns the ejection length, ms, when this
-   * interval's failure share crossed the threshold, else 0.
+   * interval's failure share crossed the threshold, else 0. Call `ejected()` when the ejection happened
+   * (the maximum ejection share may refuse it), so that only real ejections lengthen the next one.
    */
   record(code: string | undefined): number {
     const now = this.now();
@@ -70,7 +71,11 @@ export class OutlierDetector {
     if (this.answers < this.minRequests || this.failures * 100 < this.failurePercent * this.answers) return 0;
     this.answers = 0;
     this.failures = 0;
+    return Math.min(this.maxEjectionMs, this.baseEjectionMs * (this.ejections + 1));
+  }
+
+  /** The ejection `record` asked for took place. */
+  ejected(): void {
     this.ejections++;
-    return Math.min(this.maxEjectionMs, this.baseEjectionMs * this.ejections);
   }
 }

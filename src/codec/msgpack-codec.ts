@@ -17,9 +17,12 @@ export const msgpackCodec: Codec = {
   },
 };
 
-/** Class instances with `toJSON` (Date aside) go out as JSON would send them, so both codecs agree. */
+/**
+ * Class instances with `toJSON` go out as JSON would send them, so both codecs agree; a Date stays a timestamp
+ * and a Buffer stays bytes (its toJSON would make it `{type, data}`).
+ */
 function toPlain(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !(value instanceof Date) && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (typeof value === 'object' && value !== null && !(value instanceof Date) && !(value instanceof Uint8Array) && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     return (value as { toJSON(): unknown }).toJSON();
   }
   return value;

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { RpcClient, type RpcClientOptions } from '../client/rpc-client';
+import { RpcCode, RpcError } from '../errors/rpc-error';
 import { Backoff } from '../util/backoff';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { parseRegistryAddress, type RegistryAddress } from './registry-address';
@@ -43,7 +45,8 @@ export class RegistryRegistrar implements Registrar {
   private renewing: Promise<void> | undefined;
   private readonly retry: Backoff;
   /** The lease token the registry gave this entry: renewals and the deregistration present it. */
-  private leaseToken: string | undefined;
+  /** Made here, so a restarted registry (or an entry left by this server's previous process) can be claimed with it. */
+  private leaseToken: string = randomUUID();
   private readonly token: string | undefined;
   /** The registry instance that answered the last renewal; a new one means it restarted. */
   registryEpoch = '';
@@ -63,7 +66,10 @@ export class RegistryRegistrar implements Registrar {
     this.client.on('disconnect', () => this.schedule(0)); // the registry went away: be back in it as soon as it is
   }
 
-  /** Rejects when the first registration fails; later renewals retry by themselves. */
+  /**
+   * Rejects when the first registration fails (after up to one TTL of retries while the id is held by a
+   * silent entry at the same address, up to two TTLs); later renewals retry by themselves.
+   */
   async register(registration: Registration, load?: () => LoadReport): Promise<void> {
     this.stopped = false;
     this.load = load;
@@ -76,8 +82,27 @@ export class RegistryRegistrar implements Registrar {
       metadata: { ...registration.metadata },
       ttlMs: this.ttlMs,
     };
-    await this.renew();
+    await this.firstRegistration();
     this.schedule(this.renewIntervalMs);
+  }
+
+  /**
+   * The first registration. `PERMISSION_DENIED` means the id is held by a live lease, such as this server's
+   * previous process that was killed: the registry lets a server at the same address take over once that
+   * entry has gone half a TTL without renewal, so it is retried (with backoff) for up to two TTLs.
+   */
+  private async firstRegistration(): Promise<void> {
+    const giveUpAt = Date.now() + 2 * this.ttlMs; // the held entry may have a longer TTL than ours
+    for (;;) {
+      try {
+        await this.renew();
+        return this.retry.reset();
+      } catch (err) {
+        const held = RpcError.is(err) && err.code === RpcCode.PERMISSION_DENIED;
+        if (!held || Date.now() >= giveUpAt || this.stopped) throw err;
+        await new Promise((resolve) => setTimeout(resolve, clampDelay(this.retry.next())));
+      }
+    }
   }
 
   async deregister(): Promise<void> {
@@ -103,7 +128,7 @@ export class RegistryRegistrar implements Registrar {
   /** The lease token (kept across registry restarts, so the entry stays ours) and the shared secret. */
   private credentials(): Record<string, string> {
     const metadata: Record<string, string> = {};
-    if (this.leaseToken !== undefined) metadata[LEASE_TOKEN_METADATA] = this.leaseToken;
+    metadata[LEASE_TOKEN_METADATA] = this.leaseToken;
     if (this.token !== undefined) metadata[REGISTRY_TOKEN_METADATA] = this.token;
     return metadata;
   }

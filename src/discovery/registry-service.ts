@@ -102,6 +102,8 @@ interface Entry {
   expiresAt: number;
   /** Renewals and the deregistration must present it (call metadata `myrpc-lease-token`). */
   leaseToken: string;
+  renewedAt: number;
+  ttlMs: number;
 }
 
 /** What `register` answers: the registry instance, the service's revision, and the entry's lease token. */
@@ -166,7 +168,7 @@ export class RegistryService {
     const { service, id, host, port, weight, metadata, ttlMs, load } = registration;
     checkRegistryToken(this.token, ctx);
     checkMetadata(metadata);
-    const leaseToken = this.leaseFor(service, id, ctx.metadata[LEASE_TOKEN_METADATA]);
+    const leaseToken = this.leaseFor(registration, ctx.metadata[LEASE_TOKEN_METADATA]);
     if (!this.warm) {
       this.warmupMs = Math.max(this.warmupMs, ttlMs);
       this.departed.get(service)?.delete(id);
@@ -174,7 +176,8 @@ export class RegistryService {
     const entries = this.entriesOf(service);
     const previous = entries.get(id);
     const info: InstanceInfo = { id, host, port, weight, metadata: { ...metadata }, ...(load ? { load: { inFlight: load.inFlight, eventLoopDelayMs: load.eventLoopDelayMs } } : {}) };
-    entries.set(id, { info, expiresAt: this.now() + ttlMs, leaseToken });
+    const now = this.now();
+    entries.set(id, { info, expiresAt: now + ttlMs, leaseToken, renewedAt: now, ttlMs });
     if (!previous || changed(previous.info, info)) this.bump(service);
     return { epoch: this.epoch, index: this.indexOf(service), leaseToken };
   }
@@ -250,11 +253,20 @@ export class RegistryService {
     for (const service of this.waiters.keys()) this.wake(service);
   }
 
-  /** The lease token a registration of `id` gets, or a refusal: a live entry only by its token; limits on new ones. */
-  private leaseFor(service: string, id: string, presented: string | undefined): string {
+  /**
+   * The lease token a registration gets, or a refusal: a live entry only by its token, except that a server
+   * at the entry's very address may take over an entry its owner has not renewed for half its TTL (owners
+   * renew every third): a restarted server comes back without waiting for its old entry to expire, and
+   * without a gap. Limits apply to new entries.
+   */
+  private leaseFor(registration: RegistrationDto, presented: string | undefined): string {
+    const { service, id, host, port } = registration;
     const live = this.liveEntry(service, id);
-    if (live) {
-      if (live.leaseToken !== presented) throw leaseHeld(service, id);
+    if (live && live.leaseToken !== presented) {
+      const silentMs = this.now() - live.renewedAt;
+      const sameAddress = live.info.host === host && live.info.port === port;
+      if (!sameAddress || silentMs <= live.ttlMs / 2 || presented === undefined) throw leaseHeld(service, id);
+    } else if (live) {
       return live.leaseToken;
     }
     const entries = this.services.get(service);

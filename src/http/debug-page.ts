@@ -30,7 +30,7 @@ const PAGE = `<!doctype html>
 <table>
   <thead><tr>
     <th class="name">service</th><th class="name">method</th><th>calls</th><th>errors</th>
-    <th>in flight</th><th>p50 ms</th><th>p99 ms</th><th>mean ms</th><th class="name">error codes</th>
+    <th>in flight</th><th title="calls finished in the last minute">p50 ms (1 min)</th><th title="calls finished in the last minute">p99 ms (1 min)</th><th>mean ms</th><th class="name">error codes</th>
   </tr></thead>
   <tbody id="methods"></tbody>
 </table>

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { histogramQuantile } from '../server/method-stats';
 import type { MethodTable } from '../server/method-table';
 
 /** Server-wide figures the debug page and /metrics show beside the per-method ones. */
@@ -15,8 +17,13 @@ export interface MethodSnapshot {
   calls: number;
   errors: number;
   inFlight: number;
+  /** Mean latency since start, ms. */
   meanMs: number | null;
+  /** Calls that finished in the last minute (the window of `p50Ms` and `p99Ms`). */
+  recentCalls: number;
+  /** Median latency of the calls that finished in the last minute, ms; null when none did. */
   p50Ms: number | null;
+  /** 99th percentile latency of the calls that finished in the last minute, ms; null when none did. */
   p99Ms: number | null;
   /** Error counts by code. */
   codes: Record<string, number>;
@@ -27,21 +34,27 @@ export interface DebugSnapshot {
   methods: MethodSnapshot[];
 }
 
+/** What the debug page shows: lifetime counters, and percentiles over the last minute. */
 export function debugSnapshot(table: MethodTable, figures: ServerFigures): DebugSnapshot {
   const now = Date.now();
+  const clock = performance.now();
   return {
     server: { ...figures, now, uptimeSeconds: Math.round((now - figures.startedAt) / 1000) },
-    methods: table.entries().map(({ def, stats }) => ({
-      service: def.service,
-      method: def.name,
-      calls: stats.calls,
-      errors: stats.errors,
-      inFlight: stats.inFlight,
-      meanMs: stats.calls > 0 ? round(stats.totalMs / stats.calls) : null,
-      p50Ms: round(stats.quantile(0.5)),
-      p99Ms: round(stats.quantile(0.99)),
-      codes: Object.fromEntries(stats.codes),
-    })),
+    methods: table.entries().map(({ def, stats }) => {
+      const recent = stats.recentCounts(clock);
+      return {
+        service: def.service,
+        method: def.name,
+        calls: stats.calls,
+        errors: stats.errors,
+        inFlight: stats.inFlight,
+        meanMs: stats.calls > 0 ? round(stats.totalMs / stats.calls) : null,
+        recentCalls: recent.reduce((a, b) => a + b, 0),
+        p50Ms: round(histogramQuantile(0.5, recent)),
+        p99Ms: round(histogramQuantile(0.99, recent)),
+        codes: Object.fromEntries(stats.codes),
+      };
+    }),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { ParamType } from './param-types';
+
 /**
  * The one place decorator records live, keyed by constructor (as class-validator does). Decorators only
  * record here; the scanner reads, checks and resolves inheritance.
@@ -5,6 +7,12 @@
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export type AnyClass = Function;
+
+/** Where a `@Method` record comes from when standard decorators made it: no class is known yet, only the function. */
+export interface StandardMethodRecord {
+  name: string;
+  options: MethodOptions;
+}
 
 export interface ServiceRecord {
   target: AnyClass;
@@ -18,6 +26,19 @@ export interface MethodOptions {
   idempotent?: boolean;
   /** Open data about the method for interceptors (e.g. `{ roles: ['admin'] }`), read as `call.meta`. Not sent to clients. */
   meta?: Readonly<Record<string, unknown>>;
+  /**
+   * The declared type of each wire argument, in order (the context parameter left out). Wins over
+   * `design:paramtypes`; needed wherever that metadata is not emitted (standard decorators, tsx, esbuild, vitest).
+   * Each entry is a {@link ParamType}; `[T]` is read as `arrayOf(T)`.
+   */
+  params?: readonly (ParamType | readonly [ParamType])[];
+  /**
+   * The argument that routes the call (what `@ShardKey` marks): a number is an argument's index; a string is a
+   * dotted property path inside argument #0 (`'user.id'`), or inside argument #N when it starts with `N.`.
+   */
+  shardKey?: number | string;
+  /** The handler's last parameter receives the `CallContext` (what `@Ctx()` marks). Default false. */
+  context?: boolean;
   /**
    * For `@ShardKey` methods on a cluster client: when the key's owner is unavailable or fails, `next` sends
    * the call to the next endpoint along the ring (within the failover rules); `fail` fails it (owner or
@@ -48,6 +69,9 @@ export class MetadataStorage {
   private readonly methods = new Map<AnyClass, MethodRecord[]>();
   private readonly params = new Map<AnyClass, ParamRecord[]>();
   private readonly serviceRecords: ServiceRecord[] = [];
+  // Standard decorators see a method before its class exists, so their records are keyed by the function and
+  // found when a class is scanned by walking its prototype.
+  private readonly standardMethods = new WeakMap<AnyClass, StandardMethodRecord>();
 
   addService(record: ServiceRecord): void {
     this.services.set(record.target, record);
@@ -56,6 +80,10 @@ export class MetadataStorage {
 
   addMethod(record: MethodRecord): void {
     push(this.methods, record.target, record);
+  }
+
+  addStandardMethod(fn: AnyClass, record: StandardMethodRecord): void {
+    this.standardMethods.set(fn, record);
   }
 
   addParam(record: ParamRecord): void {
@@ -67,8 +95,23 @@ export class MetadataStorage {
     return this.services.get(target);
   }
 
+  /** Methods decorated on exactly this class, in either decorator mode. */
   ownMethods(target: AnyClass): readonly MethodRecord[] {
-    return this.methods.get(target) ?? [];
+    const legacy = this.methods.get(target) ?? [];
+    const standard = this.ownStandardMethods(target);
+    return standard.length === 0 ? legacy : [...legacy, ...standard];
+  }
+
+  private ownStandardMethods(target: AnyClass): MethodRecord[] {
+    const proto = (target as { prototype?: object }).prototype;
+    if (typeof proto !== 'object' || proto === null) return [];
+    const out: MethodRecord[] = [];
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const value = Object.getOwnPropertyDescriptor(proto, key)?.value as unknown;
+      const record = typeof value === 'function' ? this.standardMethods.get(value) : undefined;
+      if (record && record.name === key) out.push({ target, name: key, options: record.options, isFunction: true });
+    }
+    return out;
   }
 
   ownParams(target: AnyClass): readonly ParamRecord[] {
@@ -77,7 +120,7 @@ export class MetadataStorage {
 
   /** Classes that carry method or parameter records, for "method outside a service" checks. */
   hasMemberRecords(target: AnyClass): boolean {
-    return this.methods.has(target) || this.params.has(target);
+    return this.methods.has(target) || this.params.has(target) || this.ownStandardMethods(target).length > 0;
   }
 }
 

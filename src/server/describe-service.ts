@@ -3,6 +3,7 @@ import { Method } from '../decorators/method';
 import { Service } from '../decorators/service';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { AnyClass } from '../metadata/metadata-storage';
+import { isArrayMarker, isStandardSchema, type ParamType } from '../metadata/param-types';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
 
 export const DESCRIBE_SERVICE = 'MyRpcDescribe';
@@ -11,7 +12,10 @@ export type JsonSchema = Record<string, unknown>;
 
 export interface ParamDescription {
   index: number;
-  /** `number`, `string`, `boolean`, `array`, `any`, or the DTO class name. */
+  /**
+   * `number`, `string`, `boolean`, `date`, `bytes`, `array`, `any`, `T[]` for `arrayOf(T)`, `schema:VENDOR` for a
+   * Standard Schema validator (e.g. `schema:zod`), or the DTO class name.
+   */
   type: string;
   /** JSON Schema; for a DTO, derived from its class-validator rules. */
   schema: JsonSchema;
@@ -37,6 +41,9 @@ const PRIMITIVE_SCHEMAS = new Map<unknown, [string, JsonSchema]>([
   [Array, ['array', { type: 'array' }]],
   [Object, ['any', {}]],
   [undefined, ['any', {}]],
+  [Date, ['date', { type: 'string', format: 'date-time' }]],
+  [Uint8Array, ['bytes', { type: 'string', contentEncoding: 'base64' }]],
+  [Buffer, ['bytes', { type: 'string', contentEncoding: 'base64' }]],
 ]);
 
 /** Built into every server: what it serves, for `myrpc list/describe`, tools and other languages. */
@@ -70,9 +77,14 @@ function describeMethod(m: MethodDefinition, schemas: Record<string, JsonSchema>
   return out;
 }
 
-function describeType(type: AnyClass | undefined, schemas: Record<string, JsonSchema>): { type: string; schema: JsonSchema } {
+function describeType(type: ParamType | undefined, schemas: Record<string, JsonSchema>): { type: string; schema: JsonSchema } {
   const primitive = PRIMITIVE_SCHEMAS.get(type);
   if (primitive) return { type: primitive[0], schema: primitive[1] };
+  if (isStandardSchema(type)) return { type: `schema:${type['~standard'].vendor}`, schema: {} };
+  if (isArrayMarker(type)) {
+    const element = describeType(type.arrayOf, schemas);
+    return { type: `${element.type}[]`, schema: { type: 'array', items: element.schema } };
+  }
   const name = (type as AnyClass).name;
   const own = schemas[name] ?? { type: 'object' };
   const definitions: Record<string, JsonSchema> = {};

@@ -9,7 +9,8 @@ import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
 import { DEFAULT_GRACE_MS } from '../util/limits';
 import { timeoutOrZeroMs } from '../util/option-checks';
-import type { ServerFigures } from '../http/debug-snapshot';
+import { debugSnapshot, type DebugSnapshot, type ServerFigures } from '../http/debug-snapshot';
+import { metricFamilies, type MetricFamily } from '../http/metrics';
 import type * as HttpListenerModule from '../http/http-listener';
 import { silentLogger, type Logger } from '../observability/logger';
 import { checkInterceptors, type CallTransport, type ServerInterceptor } from '../interceptors/interceptor';
@@ -237,6 +238,16 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   figures(): ServerFigures {
     const a = this.address();
     return { startedAt: this.startedAt, connections: this.connections.size, inFlight: this.inFlight, address: a ? `${a.address}:${a.port}` : undefined };
+  }
+
+  /** What the debug page shows (`/debug/myrpc/stats.json`): lifetime counters, percentiles over the last minute. */
+  debugSnapshot(): DebugSnapshot {
+    return debugSnapshot(this.table, this.figures());
+  }
+
+  /** MyRPC's metrics as data: the families `/metrics` serves (see `registerPromMetrics`, `renderMetricFamilies`). */
+  metricFamilies(): MetricFamily[] {
+    return metricFamilies(this.table, this.figures());
   }
 
   address(): AddressInfo | undefined {

@@ -14,40 +14,51 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[]; er
   return { code, out, err };
 }
 
-test('parseArgs: positionals, --flag value, --flag=value, a trailing flag, and -- ending the flags', () => {
-  const a = parseArgs(['127.0.0.1:7000', 'Calculator.add', '[2, 3]', '--timeout', '100', '--codec=msgpack', '--verbose']);
+const SPECS = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, timeout: { type: 'string' }, codec: { type: 'string' } } as const;
+
+test('parseArgs: positionals, --flag value, --flag=value, flags anywhere, and -- ending the flags', () => {
+  const a = parseArgs(['--timeout', '100', '127.0.0.1:7000', 'Calculator.add', '--codec=msgpack', '[2, 3]', '--json'], SPECS);
   assert.deepEqual(a.positionals, ['127.0.0.1:7000', 'Calculator.add', '[2, 3]']);
-  assert.deepEqual([...a.flags], [['timeout', '100'], ['codec', 'msgpack'], ['verbose', true]]);
-  const b = parseArgs(['x', '--', '--not-a-flag', '-']);
+  assert.deepEqual([...a.flags].sort(), [['codec', 'msgpack'], ['json', true], ['timeout', '100']]);
+  const b = parseArgs(['x', '--', '--not-a-flag', '-'], SPECS);
   assert.deepEqual(b.positionals, ['x', '--not-a-flag', '-']);
   assert.equal(b.flags.size, 0);
 });
 
-test('parseArgs: a flag followed by another flag takes no value; a single dash is a positional', () => {
-  const a = parseArgs(['--verbose', '--timeout', '5', '-']);
-  assert.deepEqual([...a.flags], [['verbose', true], ['timeout', '5']]);
-  assert.deepEqual(a.positionals, ['-']);
+test('parseArgs is strict: an unknown flag, a missing value or a value on a boolean flag is a UsageError', () => {
+  const cases: [string[], RegExp][] = [
+    [['--timout', '5'], /^Unknown option '--timout'$/],
+    [['-x'], /^Unknown option '-x'$/],
+    [['--timeout'], /argument missing/],
+    [['--timeout', '--codec', 'json'], /^Option '--timeout' argument is ambiguous\.$/],
+    [['--json=yes'], /'--json' does not take an argument/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(() => parseArgs(argv, SPECS), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(' '));
+  }
 });
 
 test('parseArgs: --help, -h and --json never take a value, wherever they stand (regression: --json ate the address)', () => {
-  const a = parseArgs(['--json', '127.0.0.1:7000', 'Calculator']);
+  const a = parseArgs(['--json', '127.0.0.1:7000', 'Calculator'], SPECS);
   assert.deepEqual(a.positionals, ['127.0.0.1:7000', 'Calculator']);
   assert.equal(a.flags.get('json'), true);
-  const b = parseArgs(['-h', 'list']);
+  const b = parseArgs(['-h', 'list'], SPECS);
   assert.deepEqual(b.positionals, ['list']);
-  assert.equal(b.flags.get('h'), true);
+  assert.equal(b.flags.get('help'), true);
 });
 
 test('intFlag and stringFlag: fallbacks, and a UsageError for a bad or missing value', () => {
-  const a = parseArgs(['--timeout', '250', '--codec', 'json', '--port', '-1', '--host']);
+  const specs = { ...SPECS, port: { type: 'string' }, host: { type: 'string' } } as const;
+  const a = parseArgs(['--timeout', '250', '--codec', 'json', '--port=-1', '--host', 'x'], specs);
   assert.equal(intFlag(a, 'timeout', 10), 250);
   assert.equal(intFlag(a, 'missing', 10), 10);
   assert.throws(() => intFlag(a, 'port', 0), (e: unknown) => e instanceof UsageError && /--port takes a whole number, got '-1'/.test(e.message));
-  assert.throws(() => intFlag(parseArgs(['--timeout', '1.5']), 'timeout', 0), UsageError);
+  assert.throws(() => intFlag(parseArgs(['--timeout', '1.5'], SPECS), 'timeout', 0), UsageError);
+  assert.throws(() => intFlag(parseArgs(['--timeout', '1e3'], SPECS), 'timeout', 0), UsageError);
   assert.throws(() => intFlag(a, 'host', 0), UsageError);
   assert.equal(stringFlag(a, 'codec', 'msgpack'), 'json');
   assert.equal(stringFlag(a, 'missing', 'dflt'), 'dflt');
-  assert.throws(() => stringFlag(a, 'host', '127.0.0.1'), /--host takes a value/);
+  assert.equal(stringFlag(a, 'host', '127.0.0.1'), 'x');
 });
 
 test('main(): usage errors return 2 and print the message and the command help through err', async () => {
@@ -72,10 +83,16 @@ test('main(): each usage mistake returns 2 with its message and the help of its 
     [['list', '127.0.0.1:99999'], /host:port/, LIST_HELP],
     [['call', '127.0.0.1:1', 'Calculator.add', '[2,3]', '--timeout', 'soon'], /--timeout takes a whole number, got 'soon'/, CALL_HELP],
     [['call', '127.0.0.1:1', 'Calculator.add', '[2,3]', '--metadata', 'oops'], /--metadata: 'oops' is not k=v/, CALL_HELP],
-    [['call', '127.0.0.1:1', 'Calculator.add', '[2,3]', '--metadata'], /--metadata takes k=v pairs/, CALL_HELP],
+    [['call', '127.0.0.1:1', 'Calculator.add', '[2,3]', '--metadata'], /--metadata <value>' argument missing/, CALL_HELP],
     // Regression: an unknown codec used to be reported as a failed call (exit 1).
     [['call', '127.0.0.1:1', 'Calculator.add', '[2,3]', '--codec', 'yaml'], /--codec: unknown codec 'yaml'/, CALL_HELP],
     [['describe', '127.0.0.1:1'], /missing <Service>/, DESCRIBE_HELP],
+    // Regression: unknown flags were accepted silently (`--timout 5` exited 0).
+    [['call', '127.0.0.1:1', 'Calculator.add', '[2,3]', '--timout', '5'], /^myrpc call: Unknown option '--timout'/, CALL_HELP],
+    [['--timout', '5', 'list', '127.0.0.1:1'], /^myrpc list: Unknown option '--timout'/, LIST_HELP],
+    [['list', '127.0.0.1:1', '--json'], /Unknown option '--json'/, LIST_HELP],
+    [['call', '127.0.0.1:1', 'Calculator.add', '[2,3]', '--timeout', '0'], /--timeout must be at least 1 ms/, CALL_HELP],
+    [['call', '127.0.0.1:1', 'Calculator.add', '[2,3]', '--timeout'], /--timeout <value>' argument missing/, CALL_HELP],
   ];
   for (const [argv, message, help] of cases) {
     const r = await run(...argv);
@@ -93,6 +110,8 @@ test('main(): a real call in this process, through out and err', async () => {
     const failed = await run('call', `127.0.0.1:${port}`, 'Calculator.compute', '[{"op":"div","a":1,"b":0}]');
     assert.deepEqual(failed, { code: 1, out: [], err: ['INVALID_ARGUMENT: division by zero', '  args[0].b nonZero: b must not be 0 for div'] });
     assert.deepEqual(await run('call', `127.0.0.1:${port}`, 'Nope.add', '[]'), { code: 1, out: [], err: ["UNIMPLEMENTED: unknown service 'Nope'"] });
+    // Flags may stand before the command name.
+    assert.deepEqual(await run('--timeout', '5000', '--codec', 'msgpack', 'call', `127.0.0.1:${port}`, 'Calculator.add', '[2, 3]'), { code: 0, out: ['5'], err: [] });
     const json = await run('describe', '--json', `127.0.0.1:${port}`, 'Calculator');
     assert.equal(json.code, 0, json.err.join('\n'));
     assert.equal(JSON.parse(json.out[0]).name, 'Calculator');

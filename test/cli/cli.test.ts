@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CalculatorService } from '../../samples/calculator/calculator-service';
 import { startCalculatorServer } from '../../samples/calculator/server';
@@ -35,6 +36,9 @@ class EchoService {
   @Method() metadata(@Ctx() ctx: CallContext): Readonly<Record<string, string>> {
     return ctx.metadata;
   }
+  @Method() text(length: number): string {
+    return 'x'.repeat(length);
+  }
 }
 
 let server: RpcServer;
@@ -56,7 +60,7 @@ describe('myrpc list and describe', () => {
   test('list prints each service with its methods', async () => {
     const r = await myrpc('list', address);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'Calculator: add, compute, slowSum\nKeyValue: get, put, increment, stats\nEcho: metadata\n');
+    assert.equal(r.stdout, 'Calculator: add, compute, slowSum\nKeyValue: get, put, increment, stats\nEcho: metadata, text\n');
     assert.equal(r.stderr, '');
   });
 
@@ -125,7 +129,8 @@ describe('myrpc call', () => {
   test('--timeout 100 on slowSum exits 4 with DEADLINE_EXCEEDED', async () => {
     const r = await myrpc('call', address, 'Calculator.slowSum', '[1000, 10]', '--timeout', '100');
     assert.equal(r.code, 4, r.stderr);
-    assert.match(r.stderr, /^DEADLINE_EXCEEDED: Calculator\.slowSum: deadline exceeded/);
+    // Both ends enforce the deadline: whichever notices first words the message (a loaded machine decides).
+    assert.match(r.stderr, /^DEADLINE_EXCEEDED: Calculator\.slowSum(: deadline exceeded| did not finish before the call's deadline)/);
     assert.equal(r.stdout, '');
   });
 
@@ -145,6 +150,28 @@ describe('myrpc call', () => {
     const list = await myrpc('list', `127.0.0.1:${port}`);
     assert.equal(list.code, 3, list.stderr);
     assert.match(list.stderr, /UNAVAILABLE/);
+  });
+
+  test('a silent peer (accepts, never answers the preface) exits 3, not 4, even when --timeout is short', async (t) => {
+    const silent = createNetServer((socket) => {
+      t.after(() => socket.destroy());
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => silent.close());
+    const silentAddress = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    for (const timeout of ['300', '1000']) {
+      const r = await myrpc('call', silentAddress, 'Calculator.add', '[2, 3]', '--timeout', timeout);
+      assert.equal(r.code, 3, `--timeout ${timeout}: ${r.stderr}`);
+      assert.match(r.stderr, /^UNAVAILABLE: /);
+    }
+  });
+
+  test('output through a pipe is not cut at 64 KiB (regression: process.exit right after console.log)', async () => {
+    const length = 300_000;
+    const r = await myrpc('call', address, 'Echo.text', `[${length}]`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.length, length + 3, 'the quoted string and a newline');
+    assert.equal(JSON.parse(r.stdout), 'x'.repeat(length));
   });
 
   test("the server's HTTP port is not the CLI's: exit 3 with UNAVAILABLE, and the server serves on", async () => {

@@ -1,6 +1,7 @@
 import { describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CircuitBreaker, RetryBudget } from '../../src/index';
+import { OutlierDetector } from '../../src/cluster/outlier-detector';
 
 describe('circuit breaker (deterministic, mocked timers)', () => {
   test('consecutive failures open it; after the open period it half-opens; one probe at a time; success closes it', () => {
@@ -133,6 +134,32 @@ describe('circuit breaker probes and ejection limits', () => {
     c.onFailure('hard');
     assert.equal(c.current, 'open', 'a refused connection is a fact, not a judgement');
     c.dispose();
+  });
+});
+
+describe('outlier detection (failure rate on answered codes)', () => {
+  test('ejects once an interval holds minRequests answers with the failure share; each real ejection lasts longer; a clean interval forgives', () => {
+    let now = 0;
+    const d = new OutlierDetector({ minRequests: 4, failurePercent: 50, intervalMs: 1000, baseEjectionMs: 100, maxEjectionMs: 250 }, () => now);
+    assert.equal(d.record('NOT_FOUND'), 0, 'codes outside the set are not failures');
+    assert.equal(d.record(undefined), 0);
+    assert.equal(d.record('INTERNAL'), 0);
+    assert.equal(d.record('INTERNAL'), 100, '2 of 4 failed: eject for the base time');
+    for (let i = 0; i < 3; i++) d.record('INTERNAL');
+    assert.equal(d.record('INTERNAL'), 100, 'the last ejection was refused (not confirmed): the same length');
+    d.ejected();
+    for (let i = 0; i < 3; i++) d.record('UNAVAILABLE');
+    assert.equal(d.record('UNAVAILABLE'), 200, 'the second real ejection lasts twice as long');
+    d.ejected();
+    d.ejected();
+    for (let i = 0; i < 3; i++) d.record('INTERNAL');
+    assert.equal(d.record('INTERNAL'), 250, 'capped at maxEjectionMs');
+    now += 1000;
+    d.record(undefined);
+    now += 1000;
+    for (let i = 0; i < 3; i++) d.record('INTERNAL');
+    assert.equal(d.record('INTERNAL'), 100, 'an interval without failures reset the count');
+    assert.throws(() => new OutlierDetector({ failurePercent: 0 }), RangeError);
   });
 });
 

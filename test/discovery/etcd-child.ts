@@ -3,7 +3,7 @@
 //   node etcd-child.js <etcdUrl> <name> clean-exit   registers, sees itself through discovery, deregisters and
 //                                                    closes everything, then must exit by itself (no timer left)
 import 'reflect-metadata';
-import { EtcdDiscovery, EtcdRegistrar } from '../../src/index';
+import { EtcdDiscovery, EtcdRegistrar } from '../../src/etcd';
 import { startKvServer } from '../../samples/sharded-kv/server';
 
 export interface ChildReport {

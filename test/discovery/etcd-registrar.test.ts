@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Etcd3 } from 'etcd3';
-import { EtcdDiscovery, EtcdRegistrar, RpcCode, RpcError, type LoadReport } from '../../src/index';
+import { RpcCode, RpcError, type LoadReport } from '../../src/index';
+import { EtcdDiscovery, EtcdRegistrar } from '../../src/etcd';
 import { EtcdProcess, SKIP_WITHOUT_ETCD, eventually, freePort } from '../helpers/etcd';
 import type { ChildReport } from './etcd-child';
 

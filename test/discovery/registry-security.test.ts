@@ -74,3 +74,28 @@ test('a registry refuses to listen on a non-loopback address without a token, un
   await tokened.listen(0, '0.0.0.0');
   await tokened.close(0);
 });
+
+test("a restarted server at the same address takes over its old entry once the old owner has been silent half a TTL, with no gap; a different address never does", async () => {
+  const { registry, port } = await startRegistry(0, '127.0.0.1', { warmupMs: 0, sweepIntervalMs: 20 });
+  const oldProcess = new RpcClient({ host: '127.0.0.1', port });
+  const restarted = new RegistryRegistrar({ registry: `127.0.0.1:${port}`, ttlMs: 2000 });
+  let gap = false;
+  let watch: NodeJS.Timeout | undefined;
+  try {
+    await oldProcess.call('MyRpcRegistry', 'register', [entry('a', { ttlMs: 2000 })], { metadata: { 'myrpc-lease-token': 'old-process' } });
+    watch = setInterval(() => (gap ||= registry.service.list('S').instances.length === 0), 5);
+    await assert.rejects(oldProcess.call('MyRpcRegistry', 'register', [entry('a', { host: '10.6.6.6', ttlMs: 1000 })]), isCode(RpcCode.PERMISSION_DENIED));
+    const registered = restarted.register({ service: 'S', id: 'a', host: '127.0.0.1', port: 4000 });
+    const registeredMs = Date.now();
+    await registered; // refused while the old owner could still be alive, then taken over
+    assert.ok(Date.now() - registeredMs < 2000, 'before the old entry expired');
+    assert.equal(gap, false, 'the entry never left the list');
+    await assert.rejects(oldProcess.call('MyRpcRegistry', 'deregister', ['S', 'a'], { metadata: { 'myrpc-lease-token': 'old-process' } }), isCode(RpcCode.PERMISSION_DENIED), 'the old token is void');
+    await restarted.deregister();
+    assert.deepEqual(registry.service.list('S').instances, []);
+  } finally {
+    clearInterval(watch);
+    await oldProcess.close();
+    await registry.close(0);
+  }
+});

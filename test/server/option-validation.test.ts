@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
-import { Ctx, Method, RpcClient, RpcServer, Service, type CallContext, type RpcClientOptions, type RpcServerOptions } from '../../src/index';
+import { ClusterClient, Ctx, Method, RpcClient, RpcServer, Service, withOptions, type CallContext, type RpcClientOptions, type RpcServerOptions } from '../../src/index';
 import { jsonCodec } from '../../src/codec/json-codec';
 import { msgpackCodec } from '../../src/codec/msgpack-codec';
 import { FrameKind, PREFACE_BYTES } from '../../src/protocol/frame';
@@ -99,6 +99,19 @@ describe('per-call options and timeoutMs edge values', () => {
       assert.equal(h.clientErrors.length, 0);
     });
   }
+
+  test('a ClusterClient checks timeoutMs and deadline the same way, and Infinity means no limit there too', async (t) => {
+    const h = await setup(t);
+    h.server.register(new Clock());
+    const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: h.port }] });
+    t.after(() => cluster.close());
+    for (const timeoutMs of [NaN, -1]) {
+      await assert.rejects(withOptions(cluster.proxy(Clock), { timeoutMs }).left(), (err: Error) => err instanceof RangeError && /^timeoutMs must be/.test(err.message));
+    }
+    await assert.rejects(withOptions(cluster.proxy(Clock), { deadline: NaN }).left(), (err: Error) => err instanceof RangeError && /^deadline must be/.test(err.message));
+    const left = await withOptions(cluster.proxy(Clock), { timeoutMs: Infinity }).left();
+    assert.ok(left > MAX_TIMER_MS - 60_000 && left <= MAX_TIMER_MS);
+  });
 
   test('a raw REQUEST with timeoutMs Infinity (MessagePack) or 1e999 (JSON) is clamped alike, not refused', async (t) => {
     const h = await setup(t);
