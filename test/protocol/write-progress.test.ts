@@ -21,11 +21,13 @@ async function writeAll(writer: FrameWriter, frames: number): Promise<void> {
 }
 
 describe('the write timeout measures progress', () => {
-  test('a slow but steady peer (a 60 KiB frame every 20 ms) is never timed out, even over many periods', async () => {
-    const sink = slowSink(20);
+  test('a slow but steady peer (a 60 KiB frame every 10 ms) is never timed out, even over several periods', async () => {
+    // About 1 s of writing against a 300 ms timeout: the socket never drains in between, yet the peer makes
+    // progress in every period (two frames are enough, and there is room for a loaded machine's timer lag).
+    const sink = slowSink(10);
     let timedOut = false;
-    const writer = new FrameWriter(sink, { writeTimeoutMs: 60, onWriteTimeout: () => (timedOut = true) });
-    await writeAll(writer, 40);
+    const writer = new FrameWriter(sink, { writeTimeoutMs: 300, onWriteTimeout: () => (timedOut = true) });
+    await writeAll(writer, 100);
     await new Promise((resolve) => sink.once('drain', resolve));
     assert.equal(timedOut, false);
     assert.equal(sink.writableLength, 0);
