@@ -1,11 +1,26 @@
 import 'reflect-metadata';
-import { ClusterClient, RpcClient, RpcServer, type ServiceProxy } from '../src/index';
+import { ClusterClient, RpcClient, RpcServer, type ClientInterceptor, type ServerInterceptor, type ServiceProxy } from '../src/index';
+import { benchTls } from './tls-material';
 import { BenchService } from './bench-service';
 import { LOOPBACK, type BenchClient } from './workloads';
 import type { BenchServer } from './systems';
 
-export async function startMyRpcServer(): Promise<BenchServer> {
-  const server = new RpcServer();
+/** How a MyRPC system differs from plain JSON over TCP. */
+export interface Variant {
+  /** TLS on the connection. */
+  tls?: boolean;
+  /** One pass-through interceptor on the server and one on the client: what the interceptor machinery costs. */
+  intercepted?: boolean;
+}
+
+const passThroughServer: ServerInterceptor = (next) => (call) => next(call);
+const passThroughClient: ClientInterceptor = (next) => (call) => next(call);
+
+export async function startMyRpcServer(variant: Variant = {}): Promise<BenchServer> {
+  const server = new RpcServer({
+    tls: variant.tls ? benchTls() : undefined,
+    interceptors: variant.intercepted ? [passThroughServer] : [],
+  });
   server.register(new BenchService());
   server.on('clientError', (err, peer) => console.error(`[myrpc server] client error from ${peer}: ${err.code} ${err.message}`));
   server.on('handlerError', (err) => console.error('[myrpc server] handler error', err));
@@ -24,8 +39,9 @@ export class MyRpcClient implements BenchClient {
     private readonly proxy: ServiceProxy<BenchService>,
   ) {}
 
-  static async open(port: number, codec: 'json' | 'msgpack'): Promise<MyRpcClient> {
-    const client = new RpcClient({ host: LOOPBACK, port, codec });
+  static async open(port: number, codec: 'json' | 'msgpack', variant: Variant = {}): Promise<MyRpcClient> {
+    const tls = variant.tls ? { ca: benchTls().ca } : undefined;
+    const client = new RpcClient({ host: LOOPBACK, port, codec, tls, interceptors: variant.intercepted ? [passThroughClient] : [] });
     await client.connect();
     return new MyRpcClient(client, client.proxy(BenchService));
   }

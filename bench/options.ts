@@ -20,11 +20,13 @@ export interface BenchOptions {
   cpuProf: boolean;
 }
 
-const ALIASES: Record<string, SystemName> = { json: 'myrpc-json', msgpack: 'myrpc-msgpack', grpc: 'grpc', raw: 'raw' };
+const ALIASES: Record<string, SystemName> = { json: 'myrpc-json', msgpack: 'myrpc-msgpack', grpc: 'grpc', raw: 'raw', tls: 'myrpc-tls', intercepted: 'myrpc-intercepted' };
 
 export const USAGE = `usage: node dist/bench/run.js [--quick] [--only=<system>[,<system>…]] [--no-memory] [--runs=N] [--cpu-prof]
-  systems: raw, myrpc-json (json), myrpc-msgpack (msgpack), grpc, and 'memory' for the RSS measurement.
-  raw always runs with any other system: it is the baseline the ratios are taken against.`;
+  systems: raw, myrpc-json (json), myrpc-msgpack (msgpack), grpc, raw-tls, myrpc-tls (tls),
+  myrpc-intercepted (intercepted: JSON with a pass-through interceptor on server and client), and 'memory'.
+  raw always runs with any other system: it is the baseline the ratios are taken against (raw-tls for myrpc-tls,
+  and it runs with it).`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -65,5 +67,6 @@ function applyOnly(opts: BenchOptions, names: string[]): void {
     wanted.add(system);
   }
   if (wanted.size > 0) wanted.add('raw');
+  if (wanted.has('myrpc-tls')) wanted.add('raw-tls');
   opts.systems = SYSTEMS.filter((s) => wanted.has(s));
 }

@@ -1,4 +1,6 @@
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
+import { benchTls } from './tls-material';
 import { RawFrameReader, RawFrameWriter } from './raw-framing';
 import { LOOPBACK, type BenchClient } from './workloads';
 import type { BenchServer } from './systems';
@@ -20,9 +22,10 @@ function answer(req: RawRequest): unknown {
   throw new Error(`raw server: unknown method ${req.m}`);
 }
 
-export async function startRawServer(): Promise<BenchServer> {
+/** `tls`: the same echo over node:tls, the baseline of MyRPC over TLS. */
+export async function startRawServer(tls: boolean): Promise<BenchServer> {
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const onSocket = (socket: Socket): void => {
     socket.setNoDelay(true);
     sockets.add(socket);
     const writer = new RawFrameWriter(socket);
@@ -33,7 +36,8 @@ export async function startRawServer(): Promise<BenchServer> {
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  const server: Server = tls ? createTlsServer(benchTls(), onSocket) : createServer(onSocket);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, LOOPBACK, () => resolve());
@@ -67,11 +71,12 @@ export class RawClient implements BenchClient {
     socket.on('close', () => this.failAll(new Error('raw connection closed')));
   }
 
-  static open(port: number): Promise<RawClient> {
+  static open(port: number, tls: boolean): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: LOOPBACK, port, noDelay: true });
+      const socket = tls ? connectTls({ host: LOOPBACK, port, ca: benchTls().ca }) : connect({ host: LOOPBACK, port, noDelay: true });
+      socket.setNoDelay(true);
       socket.once('error', reject);
-      socket.once('connect', () => {
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
         socket.off('error', reject);
         socket.on('error', () => undefined);
         resolve(new RawClient(socket));

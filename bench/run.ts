@@ -8,6 +8,7 @@ import { formatBytes, formatLatency, formatRate, formatRatio, renderTable } from
 import { measureMemory, openFileLimit, type MemoryResult } from './memory';
 import { parseOptions, USAGE, type BenchOptions } from './options';
 import { measureCells, startPairs, stopPairs, type CellSummary } from './throughput';
+import { benchTls } from './tls-material';
 import { WORKLOADS } from './workloads';
 
 /**
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
   console.log(`mode: ${opts.quick ? 'quick' : 'full'}; ${opts.runs} run(s) per cell, each ${opts.warmupMs} ms warm-up + ${opts.durationMs} ms measured, median reported; systems: ${opts.systems.join(', ')}`);
 
   let cells: CellSummary[] = [];
+  if (opts.systems.some((s) => s.endsWith('-tls'))) benchTls(); // once, here: the children inherit its folder
   if (opts.systems.length > 0) {
     const pairs = await startPairs(opts, execArgv);
     try {

@@ -27,13 +27,19 @@ type MyRpcModule = typeof MyRpcSystem;
 export async function startServer(system: SystemName): Promise<BenchServer> {
   switch (system) {
     case 'raw':
-      return load<RawModule>('./raw-system').startRawServer();
+      return load<RawModule>('./raw-system').startRawServer(false);
+    case 'raw-tls':
+      return load<RawModule>('./raw-system').startRawServer(true);
     case 'grpc':
       return load<GrpcModule>('./grpc-system').startGrpcServer();
     case 'myrpc-json':
     case 'myrpc-msgpack':
     case 'myrpc-cluster':
       return load<MyRpcModule>('./myrpc-system').startMyRpcServer();
+    case 'myrpc-tls':
+      return load<MyRpcModule>('./myrpc-system').startMyRpcServer({ tls: true });
+    case 'myrpc-intercepted':
+      return load<MyRpcModule>('./myrpc-system').startMyRpcServer({ intercepted: true });
   }
 }
 
@@ -41,7 +47,9 @@ export async function startServer(system: SystemName): Promise<BenchServer> {
 export async function openClient(system: SystemName, port: number): Promise<BenchClient> {
   switch (system) {
     case 'raw':
-      return load<RawModule>('./raw-system').RawClient.open(port);
+      return load<RawModule>('./raw-system').RawClient.open(port, false);
+    case 'raw-tls':
+      return load<RawModule>('./raw-system').RawClient.open(port, true);
     case 'grpc':
       return load<GrpcModule>('./grpc-system').GrpcClient.open(port);
     case 'myrpc-json':
@@ -50,5 +58,9 @@ export async function openClient(system: SystemName, port: number): Promise<Benc
       return load<MyRpcModule>('./myrpc-system').MyRpcClient.open(port, 'msgpack');
     case 'myrpc-cluster':
       return load<MyRpcModule>('./myrpc-system').MyRpcClusterClient.open(port);
+    case 'myrpc-tls':
+      return load<MyRpcModule>('./myrpc-system').MyRpcClient.open(port, 'json', { tls: true });
+    case 'myrpc-intercepted':
+      return load<MyRpcModule>('./myrpc-system').MyRpcClient.open(port, 'json', { intercepted: true });
   }
 }

@@ -2,7 +2,7 @@ import { ChildHandle } from './child-handle';
 import type { LoopResult } from './ipc';
 import type { BenchOptions } from './options';
 import { median } from './stats';
-import { BASELINE, IN_FLIGHT_LEVELS, WORKLOADS, type SystemName, type WorkloadName } from './workloads';
+import { baselineOf, IN_FLIGHT_LEVELS, WORKLOADS, type SystemName, type WorkloadName } from './workloads';
 
 /** One measured run: the client's figures plus the CPU time the server process spent meanwhile. */
 export interface RunResult extends LoopResult {
@@ -151,9 +151,9 @@ function summarize(workload: WorkloadName, inFlight: number, system: SystemName,
 }
 
 function addRatios(cell: CellSummary[]): void {
-  const base = cell.find((c) => c.system === BASELINE);
-  if (!base) return;
   for (const c of cell) {
+    const base = cell.find((b) => b.system === baselineOf(c.system));
+    if (!base) continue;
     c.ratio = c.callsPerSec / base.callsPerSec;
     c.roundRatios = c.runs.map((r, i) => r.callsPerSec / base.runs[i].callsPerSec);
     c.p50Ratio = c.p50Ms / base.p50Ms;

@@ -1,10 +1,18 @@
 /** What is measured: systems, workloads, in-flight levels, and the payloads (same bytes for every system). */
 
-export type SystemName = 'raw' | 'myrpc-json' | 'myrpc-msgpack' | 'grpc' | 'myrpc-cluster';
-export const SYSTEMS: readonly SystemName[] = ['raw', 'myrpc-json', 'myrpc-msgpack', 'grpc'];
+export type SystemName = 'raw' | 'myrpc-json' | 'myrpc-msgpack' | 'grpc' | 'raw-tls' | 'myrpc-tls' | 'myrpc-intercepted' | 'myrpc-cluster';
+export const SYSTEMS: readonly SystemName[] = ['raw', 'myrpc-json', 'myrpc-msgpack', 'grpc', 'raw-tls', 'myrpc-tls', 'myrpc-intercepted'];
 export const BASELINE: SystemName = 'raw';
 /** Systems measured by bench/scale.ts only (not in the main table). */
 export const SCALE_SYSTEMS: readonly SystemName[] = ['myrpc-cluster'];
+
+/**
+ * The system a system's ratios are taken against: MyRPC over TLS against the raw echo over TLS (so the ratio
+ * is MyRPC's own cost, not TLS's); everything else, the raw TCP echo.
+ */
+export function baselineOf(system: SystemName): SystemName {
+  return system === 'myrpc-tls' ? 'raw-tls' : BASELINE;
+}
 
 export type WorkloadName = 'add' | 'echo-1k' | 'echo-64k';
 export const WORKLOADS: readonly { name: WorkloadName; label: string }[] = [

@@ -37,10 +37,22 @@ export {
 } from './util/limits';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
+export type { PeerIdentity } from './transport/peer-identity';
+
+export { Use } from './interceptors/use';
+export { compose } from './interceptors/interceptor';
+export type { ServerInterceptor, ServerNext, ServerCallInfo, ClientInterceptor, ClientNext, ClientCallInfo, CallTransport } from './interceptors/interceptor';
+export { bearerAuth, apiKeys, rolesAllowed, AUTHORIZATION_KEY, DEFAULT_AUTH_SCHEMES, type BearerAuthOptions, type TokenVerifier } from './interceptors/auth';
+export { mapErrors, type ErrorRule, type ErrorClass } from './interceptors/error-mapping';
+export { serverTracing, clientTracing, currentTrace, type TracingOptions, type TracerLike } from './interceptors/tracing';
+export { parseTraceparent, formatTraceparent, TRACEPARENT_KEY, type TraceParent } from './interceptors/traceparent';
 
 export { RpcClient, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './client/rpc-client';
 export type { RpcClientOptions, ClientEvents } from './client/rpc-client';
-export type { CreateConnection } from './client/client-connection';
+export type { CreateConnection, Connector, ConnectTarget } from './transport/connector';
+export { tcpConnector, tlsConnector, socketConnector } from './transport/connector';
+export { memoryPair, memoryConnector, type StreamAcceptor } from './transport/memory';
+export type { TlsServerOptions, TlsClientOptions } from './transport/tls-options';
 export type { CallOptions } from './client/call-options';
 export { withOptions } from './client/proxy';
 export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';
@@ -82,7 +94,7 @@ export type { RegistryAddress } from './discovery/registry-address';
 export type { Logger } from './observability/logger';
 export { silentLogger } from './observability/logger';
 export { HTTP_STATUS, httpStatusOf } from './http/status-map';
-export { TUNNEL_PATH } from './http/tunnel';
+export { TUNNEL_PATH } from './protocol/tunnel';
 export type { DebugSnapshot, MethodSnapshot, ServerFigures } from './http/debug-snapshot';
 export { renderMetricFamilies, type MetricFamily, type MetricSample } from './http/metrics';
 export { registerPromMetrics, type PromRegistryLike, type PromMetricsOptions, type MetricFamilySource } from './observability/prom-metrics';

@@ -10,9 +10,15 @@ As a library::
         handle.cancel()                                                  # sends CANCEL
         handle.result()                                                  # raises RpcError CANCELLED
 
+Over TLS (and mTLS with a client certificate), with a bearer token in the metadata::
+
+    ctx = tls_context(ca="ca.crt", cert="client.crt", key="client.key")
+    with MyRpcClient(metadata={"authorization": "Bearer s3cret"}).connect("127.0.0.1", 7000, ssl_context=ctx) as c:
+        print(c.call("Calculator", "add", [2, 3]))
+
 As a script (against the calculator sample server)::
 
-    python3 samples/python/client.py --host 127.0.0.1 --port 7000
+    python3 samples/python/client.py --host 127.0.0.1 --port 7000 [--tls-ca ca.crt [--tls-cert c.crt --tls-key c.key]] [--token T]
 
 Only the JSON codec (0) is implemented: the standard library has no MessagePack.
 Section numbers in comments ("§8.2") refer to docs/PROTOCOL.md.
@@ -21,6 +27,7 @@ import argparse
 import json
 import math
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -140,7 +147,8 @@ class CallHandle:
 class MyRpcClient:
     """One MyRPC connection (JSON codec) with many concurrent calls, matched to answers by request id."""
 
-    def __init__(self, max_frame_bytes=DEFAULT_MAX_FRAME_BYTES, write_timeout=10.0):
+    def __init__(self, max_frame_bytes=DEFAULT_MAX_FRAME_BYTES, write_timeout=10.0, metadata=None):
+        self.metadata = dict(metadata or {})  # sent with every call (e.g. authorization); a call's own wins per key
         self.max_frame_bytes = max_frame_bytes  # the largest payload we accept (announced in our preface)
         self.server_max_frame_bytes = None  # the largest payload the server accepts (from its preface)
         self.write_timeout = write_timeout
@@ -158,14 +166,22 @@ class MyRpcClient:
 
     # ----- connection -----------------------------------------------------------------------------------
 
-    def connect(self, host="127.0.0.1", port=0, timeout=5.0):
-        """Opens the TCP connection and does the preface exchange (§3, §14 steps 1-2). Returns self."""
+    def connect(self, host="127.0.0.1", port=0, timeout=5.0, ssl_context=None, server_hostname=None):
+        """Opens the TCP connection (TLS with `ssl_context`, see tls_context) and does the preface exchange
+        (§3, §14 steps 1-2). `server_hostname` is the name checked in the server's certificate (default `host`).
+        Returns self."""
         if self._sock is not None:
             raise RpcError("FAILED_PRECONDITION", "this client is already connected")
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as e:
             raise RpcError("UNAVAILABLE", "cannot connect to %s:%s: %s" % (host, port, e)) from None
+        if ssl_context is not None:
+            try:
+                sock = ssl_context.wrap_socket(sock, server_hostname=server_hostname or host)
+            except (ssl.SSLError, ssl.CertificateError, OSError) as e:
+                sock.close()
+                raise RpcError("UNAVAILABLE", "TLS handshake with %s:%s failed: %s" % (host, port, e)) from None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(timeout)  # bounds the handshake as well as the connect
@@ -219,6 +235,8 @@ class MyRpcClient:
         """Sends a REQUEST (§6.1, §14 step 3) and returns its CallHandle without waiting for the answer."""
         deadline = time.monotonic() + timeout_ms / 1000.0
         payload_value = [service, method, list(args), 0]
+        if self.metadata:
+            metadata = dict(self.metadata, **(metadata or {}))
         if metadata:
             if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
                 raise RpcError("INVALID_ARGUMENT", "metadata must map strings to strings")
@@ -452,6 +470,15 @@ class MyRpcClient:
             entry[0].set()
 
 
+def tls_context(ca=None, cert=None, key=None):
+    """An ssl.SSLContext that verifies the server against `ca` (a PEM file; default the system roots) and,
+    with `cert` and `key`, presents a client certificate (mTLS)."""
+    context = ssl.create_default_context(cafile=ca)
+    if cert or key:
+        context.load_cert_chain(certfile=cert, keyfile=key)
+    return context
+
+
 def _recv_exactly(sock, n):
     data = bytearray()
     while len(data) < n:
@@ -467,8 +494,8 @@ def _recv_exactly(sock, n):
 CANCEL_AFTER_MS = 100
 
 
-def run_demo(host, port, out=print):
-    with MyRpcClient().connect(host, port, timeout=5.0) as client:
+def run_demo(host, port, out=print, ssl_context=None, metadata=None):
+    with MyRpcClient(metadata=metadata).connect(host, port, timeout=5.0, ssl_context=ssl_context) as client:
         client.ping(timeout=5.0)  # PING/PONG once, silently: the server must answer at once (§6.5)
 
         out("add(2, 3) = %s" % client.call("Calculator", "add", [2, 3], timeout_ms=5000))
@@ -502,9 +529,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="MyRPC Python client demo against the calculator sample server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tls-ca", help="speak TLS, trusting this CA (PEM file)")
+    parser.add_argument("--tls-cert", help="client certificate for mTLS (PEM file)")
+    parser.add_argument("--tls-key", help="key of the client certificate (PEM file)")
+    parser.add_argument("--token", help="sent as metadata 'authorization: Bearer <token>'")
     options = parser.parse_args(argv)
     try:
-        run_demo(options.host, options.port, out=lambda line: print(line, flush=True))
+        use_tls = options.tls_ca or options.tls_cert
+        context = tls_context(options.tls_ca, options.tls_cert, options.tls_key) if use_tls else None
+        metadata = {"authorization": "Bearer " + options.token} if options.token else None
+        run_demo(options.host, options.port, out=lambda line: print(line, flush=True), ssl_context=context, metadata=metadata)
     except Exception as e:  # noqa: BLE001 - the demo reports any failure and exits 1
         print("error: %s: %s" % (type(e).__name__, e), file=sys.stderr, flush=True)
         return 1

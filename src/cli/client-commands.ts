@@ -5,6 +5,7 @@ import { parseRegistryAddress } from '../discovery/registry-address';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDescription } from '../server/describe-service';
 import { intFlag, stringFlag, UsageError, type FlagSpecs, type ParsedArgs } from './args';
+import { TLS_FLAGS, tlsFromFlags, TLS_FLAGS_HELP } from './tls-flags';
 
 /** Exit codes of the client commands. */
 export const EXIT = { OK: 0, CALL_FAILED: 1, USAGE: 2, UNREACHABLE: 3, DEADLINE: 4 } as const;
@@ -12,13 +13,14 @@ export const EXIT = { OK: 0, CALL_FAILED: 1, USAGE: 2, UNREACHABLE: 3, DEADLINE:
 /** The longest the connection may take to open (and to answer the preface), ms; less when --timeout is less. */
 export const DEFAULT_CONNECT_LIMIT_MS = 5000;
 
-const CLIENT_FLAGS: FlagSpecs = { timeout: { type: 'string' }, codec: { type: 'string' } };
+const CLIENT_FLAGS: FlagSpecs = { timeout: { type: 'string' }, codec: { type: 'string' }, ...TLS_FLAGS };
 export const LIST_FLAGS: FlagSpecs = CLIENT_FLAGS;
 export const DESCRIBE_FLAGS: FlagSpecs = { ...CLIENT_FLAGS, json: { type: 'boolean' } };
 export const CALL_FLAGS: FlagSpecs = { ...CLIENT_FLAGS, metadata: { type: 'string' } };
 
 const COMMON = `  --timeout MS   deadline for the call (default 10000)
-  --codec NAME   json (default) or msgpack`;
+  --codec NAME   json (default) or msgpack
+${TLS_FLAGS_HELP}`;
 
 export const LIST_HELP = `myrpc list <host:port> [--timeout MS]
 
@@ -57,7 +59,7 @@ async function withClient<T>(args: ParsedArgs, address: string | undefined, run:
   }
   const startedAt = Date.now();
   const connectMs = Math.min(timeoutMs, DEFAULT_CONNECT_LIMIT_MS);
-  const client = new RpcClient({ ...target, codec, connectTimeoutMs: connectMs, handshakeTimeoutMs: connectMs, defaultTimeoutMs: timeoutMs });
+  const client = new RpcClient({ ...target, codec, tls: tlsFromFlags(args), connectTimeoutMs: connectMs, handshakeTimeoutMs: connectMs, defaultTimeoutMs: timeoutMs });
   client.on('error', () => undefined);
   try {
     // Connecting first, under its own limit, keeps a peer that never answers the preface an unreachable server

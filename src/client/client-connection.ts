@@ -1,17 +1,17 @@
-import { connect, type Socket } from 'node:net';
-
-/** Opens the socket; the default is `net.connect`. Plug in TLS, a Unix socket, or a test double here. */
-export type CreateConnection = (options: { host: string; port: number }) => Socket;
+import type { Duplex } from 'node:stream';
 import type { Codec } from '../codec/codec';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import { decodePreface, encodePreface, FrameKind, MAGIC, MAX_REQUEST_ID, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus } from '../protocol/frame';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
+import { readTunnelAnswer, tunnelRequest } from '../protocol/tunnel';
+import type { Connector } from '../transport/connector';
 import { Liveness, livenessTickMs } from '../protocol/liveness';
-import { TUNNEL_PATH } from '../http/tunnel';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, MAX_TIMER_MS, unrefTimer } from '../util/timers';
 import { cancelledError, NOT_QUEUED, PendingCall, type PendingOwner } from './pending-call';
+
+export type { CreateConnection } from '../transport/connector';
 
 export interface ClientConnectionOptions {
   host: string;
@@ -21,6 +21,10 @@ export interface ClientConnectionOptions {
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
   writeTimeoutMs: number;
+  /** Opens the byte stream (TCP, TLS, in-memory, or the user's own). */
+  connector: Connector;
+  /** What kind of stream `connector` opens, for the hint in a handshake error. */
+  transportKind: 'tcp' | 'tls' | 'custom';
   /** Output queued for the socket above which new calls wait (within their deadlines) for it to drain. */
   outputHighWaterBytes: number;
   /** PING the server after this long without a byte from it (0: never). */
@@ -29,7 +33,6 @@ export interface ClientConnectionOptions {
   keepaliveTimeoutMs: number;
   /** Close the connection when an incomplete frame from the server receives no byte for this long. */
   frameStallTimeoutMs: number;
-  createConnection?: CreateConnection;
   /** Open the connection through an HTTP port with `CONNECT /myrpc` before the preface. */
   httpTunnel?: boolean;
   /** The server sent GOAWAY: open a new connection for new calls. */
@@ -53,20 +56,31 @@ export class ClientConnection implements PendingOwner {
   private liveness!: Liveness;
   private ticker: NodeJS.Timeout | undefined;
 
-  private constructor(
-    private readonly socket: Socket,
-    private readonly options: ClientConnectionOptions,
-  ) {}
+  /** Set while the handshake runs: ends it with an error (the stream failed or closed). */
+  private handshakeFailed: ((err: RpcError) => void) | undefined;
 
-  /** Connects and handshakes; rejects with `UNAVAILABLE` (`timeout: 'connect' | 'handshake'` when timed out). */
-  static open(options: ClientConnectionOptions, signal?: AbortSignal): Promise<ClientConnection> {
-    return new Promise((resolve, reject) => {
-      const target = { host: options.host, port: options.port };
-      const socket = options.createConnection ? options.createConnection(target) : connect({ ...target, noDelay: true });
-      if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-      const conn = new ClientConnection(socket, options);
-      conn.handshake(resolve, reject, signal);
+  private constructor(
+    private readonly socket: Duplex,
+    private readonly options: ClientConnectionOptions,
+  ) {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.handshakeFailed?.(unavailable(`cannot connect to ${this.remote}: ${err.code ?? err.message}`));
+      this.closeReason ??= unavailable(`connection to ${this.remote} failed: ${err.code ?? err.message}`);
     });
+    socket.on('close', () => {
+      this.handshakeFailed?.(unavailable(`${this.remote} closed the connection during the handshake${closeHint(options.transportKind)}`));
+      this.onClose();
+    });
+  }
+
+  /**
+   * Connects (within the connect timeout), then handshakes (within the handshake timeout); rejects with
+   * `UNAVAILABLE` (`timeout: 'connect' | 'handshake'` when timed out). `signal`: the client was closed.
+   */
+  static async open(options: ClientConnectionOptions, signal?: AbortSignal): Promise<ClientConnection> {
+    const conn = new ClientConnection(await connectStream(options, signal), options);
+    await conn.handshake(signal);
+    return conn;
   }
 
   get isReady(): boolean {
@@ -164,60 +178,47 @@ export class ClientConnection implements PendingOwner {
     return this.nextId;
   }
 
-  /** `signal` aborts the attempt (the client was closed while connecting). */
-  private handshake(resolve: (c: ClientConnection) => void, reject: (e: RpcError) => void, signal?: AbortSignal): void {
+  /** The HTTP tunnel's CONNECT when asked for, then the preface exchange; the stream is connected already. */
+  private handshake(signal: AbortSignal | undefined): Promise<void> {
     const { socket, options } = this;
-    let settled = false;
-    let received = Buffer.alloc(0);
-    const onAbort = (): void => fail(new RpcError(RpcCode.UNAVAILABLE, 'client closed while connecting', { mayHaveRun: false }));
-    const fail = (err: RpcError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      reject(err);
-    };
-    if (signal?.aborted) return void queueMicrotask(onAbort);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let timer = unrefTimer(setTimeout(() => fail(unavailable(`connect to ${this.remote} timed out after ${options.connectTimeoutMs} ms`, 'connect')), options.connectTimeoutMs));
-    const preface = encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceStatus.OK, maxFrameBytes: options.maxFrameBytes });
-    let tunnelling = options.httpTunnel === true;
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      timer = unrefTimer(setTimeout(() => fail(unavailable(`no MyRPC preface from ${this.remote} within ${options.handshakeTimeoutMs} ms`, 'handshake')), options.handshakeTimeoutMs));
-      socket.write(tunnelling ? `CONNECT ${TUNNEL_PATH} HTTP/1.1\r\nHost: ${this.remote}\r\n\r\n` : preface);
-    });
-    const onData = (chunk: Buffer): void => {
-      received = Buffer.concat([received, chunk]);
-      if (tunnelling) {
-        const end = received.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const status = received.toString('latin1', 0, end).split('\r\n')[0];
-        if (!/^HTTP\/1\.[01] 200\b/.test(status)) return fail(unavailable(`${this.remote} refused the HTTP tunnel: ${status}`));
-        tunnelling = false;
-        received = received.subarray(end + 4);
-        socket.write(preface);
-        if (received.length === 0) return;
-      }
-      const verdict = this.readServerPreface(received);
-      if (verdict === undefined) return;
-      if (verdict instanceof RpcError) return fail(verdict);
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.off('data', onData);
-      this.becomeReady(received.subarray(verdict));
-      resolve(this);
-    };
-    socket.on('data', onData);
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      fail(unavailable(`cannot connect to ${this.remote}: ${err.code ?? err.message}`));
-      this.closeReason ??= unavailable(`connection to ${this.remote} failed: ${err.code ?? err.message}`);
-    });
-    socket.on('close', () => {
-      fail(unavailable(`${this.remote} closed the connection during the handshake`));
-      this.onClose();
+    return new Promise((resolve, reject) => {
+      let received: Buffer = Buffer.alloc(0);
+      let tunnelling = options.httpTunnel === true;
+      const preface = encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceStatus.OK, maxFrameBytes: options.maxFrameBytes });
+      const finish = (err?: RpcError): void => {
+        if (this.handshakeFailed === undefined) return;
+        this.handshakeFailed = undefined;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        socket.off('data', onData);
+        if (err === undefined) return resolve();
+        socket.destroy();
+        reject(err);
+      };
+      const onAbort = (): void => finish(closedWhileConnecting());
+      const onData = (chunk: Buffer): void => {
+        received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+        if (tunnelling) {
+          const answer = readTunnelAnswer(received);
+          if (answer === undefined) return;
+          if (typeof answer === 'string') return finish(unavailable(`${this.remote} refused the HTTP tunnel: ${answer}`));
+          tunnelling = false;
+          received = answer;
+          socket.write(preface);
+          if (received.length === 0) return;
+        }
+        const verdict = this.readServerPreface(received);
+        if (verdict === undefined) return;
+        if (verdict instanceof RpcError) return finish(verdict);
+        finish();
+        this.becomeReady(received.subarray(verdict));
+      };
+      this.handshakeFailed = finish;
+      const timer = unrefTimer(setTimeout(() => finish(unavailable(`no MyRPC preface from ${this.remote} within ${options.handshakeTimeoutMs} ms`, 'handshake')), options.handshakeTimeoutMs));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.on('data', onData);
+      socket.write(tunnelling ? tunnelRequest(this.remote) : preface);
     });
   }
 
@@ -363,6 +364,46 @@ export class ClientConnection implements PendingOwner {
     for (const ping of [...this.pings.values()]) ping.done(reason);
     if (wasOpen) this.options.onClose(this, this.closeReason?.code === RpcCode.CANCELLED ? undefined : reason);
   }
+}
+
+/**
+ * Opens the stream through the connector within the connect timeout; `signal` aborts it (the client closed).
+ * A stream that arrives after the attempt was given up is destroyed.
+ */
+async function connectStream(o: ClientConnectionOptions, signal: AbortSignal | undefined): Promise<Duplex> {
+  const remote = `${o.host}:${o.port}`;
+  if (signal?.aborted) throw closedWhileConnecting();
+  const attempt = new AbortController();
+  const timer = unrefTimer(setTimeout(() => attempt.abort(unavailable(`connect to ${remote} timed out after ${o.connectTimeoutMs} ms`, 'connect')), o.connectTimeoutMs));
+  const onAbort = (): void => attempt.abort(closedWhileConnecting());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const stream = await o.connector({ host: o.host, port: o.port }, attempt.signal);
+    if (attempt.signal.aborted) {
+      stream.destroy();
+      throw attempt.signal.reason;
+    }
+    return stream;
+  } catch (err) {
+    if (RpcError.is(err)) throw err;
+    if (attempt.signal.aborted) throw attempt.signal.reason;
+    const e = err as NodeJS.ErrnoException;
+    throw unavailable(`cannot connect to ${remote}: ${e.code ?? e.message}`);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function closedWhileConnecting(): RpcError {
+  return new RpcError(RpcCode.UNAVAILABLE, 'client closed while connecting', { mayHaveRun: false });
+}
+
+/** What a close during the handshake most often means, so the error says where to look. */
+function closeHint(kind: ClientConnectionOptions['transportKind']): string {
+  if (kind === 'tls') return ' (a TLS server closes like this when it refuses or requires a client certificate)';
+  if (kind === 'tcp') return ' (if it is a TLS port, give the client a tls option)';
+  return '';
 }
 
 function unavailable(message: string, timeout?: 'connect' | 'handshake' | 'write' | 'keepalive'): RpcError {

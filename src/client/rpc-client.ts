@@ -7,9 +7,12 @@ import { clampDelay, unrefTimer } from '../util/timers';
 import { callDeadline, type CallOptions } from './call-options';
 import { resolveClientLimits, type ClientLimits } from './client-limits';
 import { positiveTimeoutMs } from '../util/option-checks';
-import { ClientConnection, type CreateConnection } from './client-connection';
+import { ClientConnection } from './client-connection';
+import { socketConnector, tcpConnector, tlsConnector, type Connector, type CreateConnection } from '../transport/connector';
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
+import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
+import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
 export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS, DEFAULT_CLIENT_WRITE_TIMEOUT_MS } from '../util/limits';
 
@@ -38,10 +41,21 @@ export interface RpcClientOptions {
   /** An incomplete frame from the server that receives no byte for this long closes the connection. Default 10 s. */
   frameStallTimeoutMs?: number;
   codecs?: CodecRegistry;
-  /** Opens the socket (default `net.connect`): for TLS, Unix sockets, or tests. */
+  /** Opens the socket (default `net.connect`): a `net.Socket` that emits `connect`, for Unix sockets or tests. */
   createConnection?: CreateConnection;
+  /**
+   * Opens the byte stream to the server: anything that yields a connected `Duplex` (`memoryConnector(server)`
+   * for tests, a socket from a proxy library). Wins over `createConnection` and `tls`.
+   */
+  connector?: Connector;
+  /** Speak TLS (`{}` trusts Node's public roots; `ca` a private authority; `cert` and `key` for mTLS). Default plain TCP. */
+  tls?: TlsClientOptions;
   /** Reach the server through its HTTP port (`server.listenHttp`) with `CONNECT /myrpc`. */
   httpTunnel?: boolean;
+  /** Metadata sent with every call (e.g. `{ authorization: 'Bearer …' }`); a call's own metadata wins per key. */
+  metadata?: Readonly<Record<string, string>>;
+  /** Interceptors around every call, the first outermost. Default none. */
+  interceptors?: readonly ClientInterceptor[];
 }
 
 export interface ClientEvents {
@@ -68,6 +82,11 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   private readonly codec: Codec;
   private readonly defaultTimeoutMs: number;
   private readonly options: RpcClientOptions;
+  private readonly connector: Connector;
+  private readonly transportKind: 'tcp' | 'tls' | 'custom';
+  private readonly metadata: Readonly<Record<string, string>> | undefined;
+  /** Built once here; undefined without interceptors, so plain calls take the direct path. */
+  private readonly chain: ClientNext | undefined;
   private readonly limits: ClientLimits;
 
   constructor(options: RpcClientOptions) {
@@ -78,6 +97,13 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.codec = (options.codecs ?? defaultCodecs).resolve(options.codec);
     this.limits = resolveClientLimits(options);
     this.defaultTimeoutMs = this.limits.defaultTimeoutMs;
+    if (options.tls !== undefined) clientTlsOptions(options.tls, this.host, this.port); // a bad tls option fails here, not on first call
+    this.transportKind = options.connector || options.createConnection ? 'custom' : options.tls ? 'tls' : 'tcp';
+    this.connector = options.connector ?? (options.createConnection ? socketConnector(options.createConnection) : options.tls ? tlsConnector(options.tls) : tcpConnector());
+    this.metadata = options.metadata && Object.keys(options.metadata).length > 0 ? { ...options.metadata } : undefined;
+    if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
+      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
+    }
   }
 
   /** A typed proxy of a `@Service` class (the implementation or a contract class shared with the server). */
@@ -87,11 +113,11 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
 
   /** Untyped call by names, for tools and dynamic callers. */
   call(service: string, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
-    return this.send(service, method, args, options);
+    return this.dispatch(undefined, service, method, args, options);
   }
 
   invoke(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-    return this.send(def.name, method, args, options);
+    return this.dispatch(def, def.name, method, args, options);
   }
 
   /** Opens the connection now rather than on the first call. */
@@ -117,6 +143,21 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     const conn = this.conn ?? (await this.connecting?.catch(() => undefined));
     conn?.close();
     this.conn = undefined;
+  }
+
+  private dispatch(def: ServiceDefinition | undefined, service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    const chain = this.chain;
+    if (chain === undefined) {
+      if (this.metadata === undefined) return this.send(service, method, args, options);
+      return this.send(service, method, args, { ...options, metadata: { ...this.metadata, ...options?.metadata } });
+    }
+    const metadata = { ...this.metadata, ...options?.metadata };
+    try {
+      const deadline = callDeadline(options, this.defaultTimeoutMs);
+      return chain({ service, method, definition: def?.methods.get(method), args, metadata, deadline, signal: options?.signal });
+    } catch (err) {
+      return Promise.reject(err as Error); // an interceptor that throws instead of rejecting
+    }
   }
 
   private send(service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
@@ -181,7 +222,8 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         port: this.port,
         codec: this.codec,
         ...this.limits,
-        createConnection: o.createConnection,
+        connector: this.connector,
+        transportKind: this.transportKind,
         httpTunnel: o.httpTunnel,
         onGoAway: (c, reason) => this.onGoAway(c, reason),
         onClose: (c, err) => this.onConnectionClose(c, err),

@@ -15,6 +15,7 @@ import type { OutlierDetectionOptions } from './outlier-detector';
 import { StaticEndpointSource, type EndpointSource } from './endpoint-source';
 import { EndpointState, neverSent } from './endpoint-state';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
+import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
 export type FailMode = 'failfast' | 'failover';
 export type ShardFailover = 'next' | 'fail';
@@ -42,7 +43,7 @@ export interface ClusterClientOptions {
   maxEjectionPercent?: number;
   /** Failure-rate ejection on answered codes. Off when undefined. */
   outlierDetection?: OutlierDetectionOptions;
-  /** Options for each endpoint's connection (codec, timeouts, defaultTimeoutMs). */
+  /** Options for each endpoint's connection (codec, timeouts, defaultTimeoutMs, tls, metadata, per-attempt interceptors). */
   client?: Partial<Omit<RpcClientOptions, 'host' | 'port'>>;
   /**
    * How long a call waits for an endpoint's connection to open before it moves on to another endpoint, ms
@@ -50,6 +51,11 @@ export interface ClusterClientOptions {
    * Default 500.
    */
   connectWaitMs?: number;
+  /**
+   * Interceptors around each call through `proxy()`, outside balancing and retries (they see one call, however
+   * many endpoints it tries), the first outermost. Interceptors in `client.interceptors` run once per attempt.
+   */
+  interceptors?: readonly ClientInterceptor[];
 }
 
 export interface ClusterEvents {
@@ -78,6 +84,7 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   private healthyIds = '';
   private inPanic = false;
   private closed = false;
+  private readonly chain: ClientNext | undefined;
 
   constructor(private readonly options: ClusterClientOptions) {
     super();
@@ -99,6 +106,9 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.defaultTimeoutMs = options.client?.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.unsubscribe = this.source.subscribe((list) => this.setEndpoints(list));
     this.setEndpoints(this.source.endpoints());
+    if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
+      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => this.route(c.definition as MethodDefinition, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
+    }
   }
 
   /** A typed proxy; calls are balanced (or routed by shard key) over the cluster. */
@@ -154,13 +164,19 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   invoke(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
     try {
       const m = this.method(def, method);
-      const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
       const deadline = callDeadline(options, this.defaultTimeoutMs);
-      if (shardKey !== undefined && shardFailoverOf(m) === 'fail') return this.callOwner(m, args, { ...options, deadline }, shardKey);
-      return this.attempt(m, args, { ...options, deadline }, shardKey);
+      if (this.chain === undefined) return this.route(m, args, { ...options, deadline });
+      return this.chain({ service: m.service, method: m.name, definition: m, args, metadata: { ...options?.metadata }, deadline, signal: options?.signal });
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Balances (or routes by shard key) and retries; `options.deadline` is set. */
+  private route(m: MethodDefinition, args: unknown[], options: CallOptions): Promise<unknown> {
+    const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
+    if (shardKey !== undefined && shardFailoverOf(m) === 'fail') return this.callOwner(m, args, options, shardKey);
+    return this.attempt(m, args, options, shardKey);
   }
 
   /**

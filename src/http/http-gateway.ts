@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RpcCode, RpcError } from '../errors/rpc-error';
+import { RpcCode, RpcError, toRpcError } from '../errors/rpc-error';
 import type { RequestMessage } from '../protocol/request';
 import type { MethodTable } from '../server/method-table';
 import { ServerCall, type CallOwner } from '../server/server-call';
@@ -9,7 +8,9 @@ import { renderDebugPage } from './debug-page';
 import { debugSnapshot, type ServerFigures } from './debug-snapshot';
 import { renderMetrics } from './metrics';
 import { httpStatusOf } from './status-map';
-import { TUNNEL_PATH } from './tunnel';
+import { TUNNEL_PATH } from '../protocol/tunnel';
+import { throughInterceptors, type SurfaceMethod } from './surfaces';
+import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
 
 export const DEFAULT_HTTP_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
@@ -25,8 +26,12 @@ export interface GatewayHost {
   readonly handleTimeoutMs: number;
   readonly maxBodyBytes: number;
   figures(): ServerFigures;
+  /** Serve `/debug/myrpc` and its stats JSON. */
+  readonly debugPage: boolean;
+  /** Serve `/metrics`. */
+  readonly metrics: boolean;
   /** Serves the binary protocol on a socket (a CONNECT tunnel). */
-  acceptTunnel(socket: Socket): void;
+  acceptTunnel(socket: Duplex): void;
   onHandlerError(err: unknown, service: string, method: string): void;
 }
 
@@ -44,16 +49,28 @@ export class HttpGateway {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new RpcError(RpcCode.UNIMPLEMENTED, `${req.method} ${path} is not served here; RPC calls are POST /rpc/<Service>/<method>`));
     switch (path) {
       case '/debug/myrpc':
-        return send(res, 200, 'text/html; charset=utf-8', renderDebugPage());
+        return this.page(req, res, 'debugPage', 'text/html; charset=utf-8', () => renderDebugPage());
       case '/debug/myrpc/stats.json':
-        return send(res, 200, 'application/json', JSON.stringify(debugSnapshot(this.host.table, this.host.figures())));
+        return this.page(req, res, 'debugPage', 'application/json', () => JSON.stringify(debugSnapshot(this.host.table, this.host.figures())));
       case '/metrics':
-        return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', renderMetrics(this.host.table, this.host.figures()));
+        return this.page(req, res, 'metrics', 'text/plain; version=0.0.4; charset=utf-8', () => renderMetrics(this.host.table, this.host.figures()));
       case '/healthz':
         return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
       default:
         return sendError(res, new RpcError(RpcCode.NOT_FOUND, `no such page: ${path} (try POST /rpc/<Service>/<method>, /debug/myrpc, /metrics)`));
     }
+  }
+
+  /** A read-only page: 404 when turned off, else rendered through the server's global interceptors (auth). */
+  private page(req: IncomingMessage, res: ServerResponse, surface: SurfaceMethod, type: string, render: () => string): void {
+    if (!this.host[surface]) return sendError(res, new RpcError(RpcCode.NOT_FOUND, `${req.url ?? ''} is turned off on this server`));
+    throughInterceptors(this.host.table.globalInterceptors(), surface, req, metadataOf(req), render).then(
+      (body) => send(res, 200, type, String(body)),
+      (err: unknown) => {
+        const e = toRpcError(err);
+        sendError(res, e);
+      },
+    );
   }
 
   /** `CONNECT /myrpc`: answer 200 and speak the binary protocol on the socket from then on. */
@@ -64,7 +81,7 @@ export class HttpGateway {
     }
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
-    this.host.acceptTunnel(socket as Socket);
+    this.host.acceptTunnel(socket);
   }
 
   private rpc(req: IncomingMessage, res: ServerResponse, path: string): void {
@@ -113,11 +130,16 @@ export class HttpGateway {
 }
 
 class HttpCallOwner implements CallOwner {
+  readonly transport = 'http';
+  readonly peerIdentity: PeerIdentity | undefined;
+
   constructor(
     private readonly res: ServerResponse,
     readonly peer: string,
     private readonly host: GatewayHost,
-  ) {}
+  ) {
+    this.peerIdentity = peerIdentityOf(res.req.socket);
+  }
 
   sendResult(_id: number, result: unknown): RpcCode | undefined {
     let body: string;
@@ -156,7 +178,9 @@ function sendError(res: ServerResponse, err: RpcError, headers: Record<string, s
   } catch {
     body = JSON.stringify({ code: err.code, message: err.message });
   }
-  send(res, status, 'application/json', body, headers);
+  // HTTP requires a 401 to name a scheme the client may answer with.
+  const challenge: Record<string, string> = err.code === RpcCode.UNAUTHENTICATED && status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+  send(res, status, 'application/json', body, { ...challenge, ...headers });
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -187,9 +211,10 @@ function parseTimeout(header: string | string[] | undefined): number {
   return n;
 }
 
-/** `x-myrpc-meta-<key>: value` headers become the call's metadata. */
+/** `x-myrpc-meta-<key>: value` headers become the call's metadata; `Authorization` becomes `authorization`. */
 function metadataOf(req: IncomingMessage): Record<string, string> {
   const metadata: Record<string, string> = {};
+  if (typeof req.headers.authorization === 'string') metadata.authorization = req.headers.authorization;
   for (const [name, value] of Object.entries(req.headers)) {
     if (name.startsWith('x-myrpc-meta-') && typeof value === 'string') metadata[name.slice('x-myrpc-meta-'.length)] = value;
   }

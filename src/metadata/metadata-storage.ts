@@ -24,6 +24,8 @@ export interface MethodOptions {
   timeoutMs?: number;
   /** The method may safely run more than once for one call, so clients may retry it after it may have run. */
   idempotent?: boolean;
+  /** Open data about the method for interceptors (e.g. `{ roles: ['admin'] }`), read as `call.meta`. Not sent to clients. */
+  meta?: Readonly<Record<string, unknown>>;
   /**
    * The declared type of each wire argument, in order (the context parameter left out). Wins over
    * `design:paramtypes`; needed wherever that metadata is not emitted (standard decorators, tsx, esbuild, vitest).

@@ -1,4 +1,5 @@
 import type { RpcError } from '../errors/rpc-error';
+import type { PeerIdentity } from '../transport/peer-identity';
 
 declare const CALL_CONTEXT_BRAND: unique symbol;
 
@@ -16,6 +17,10 @@ export interface CallContext {
   readonly metadata: Readonly<Record<string, string>>;
   /** The client's address, `host:port`. */
   readonly peer: string;
+  /** The client's verified TLS certificate (mTLS): subject and SANs. Undefined without a verified client certificate. */
+  readonly peerIdentity: PeerIdentity | undefined;
+  /** Who the caller is, as set by an auth interceptor (e.g. what `bearerAuth`'s `verify` returned); else undefined. */
+  readonly principal: unknown;
   readonly service: string;
   readonly method: string;
 }
@@ -27,6 +32,7 @@ export interface CallContext {
 export class ServerCallContext implements CallContext {
   private controller: AbortController | undefined;
   private abortReason: RpcError | undefined;
+  principal: unknown = undefined;
 
   constructor(
     readonly service: string,
@@ -34,6 +40,7 @@ export class ServerCallContext implements CallContext {
     readonly deadline: number,
     readonly metadata: Readonly<Record<string, string>>,
     readonly peer: string,
+    readonly peerIdentity: PeerIdentity | undefined = undefined,
   ) {}
 
   get signal(): AbortSignal {

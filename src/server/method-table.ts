@@ -1,5 +1,7 @@
 import type { ValidatorOptions } from 'class-validator';
 import { RpcCode, RpcError } from '../errors/rpc-error';
+import type { ServerInterceptor, ServerNext } from '../interceptors/interceptor';
+import { buildServerChain } from '../interceptors/server-chain';
 import { echoedName } from '../protocol/request';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
 import { scanService, ServiceDefinitionError } from '../metadata/service-scanner';
@@ -13,6 +15,8 @@ export interface MethodEntry {
   readonly handler: (...args: unknown[]) => unknown;
   readonly checkArgs: ArgumentChecker;
   readonly stats: MethodStats;
+  /** The method's interceptor chain, or undefined when it has none (the call path then calls the handler directly). */
+  chain: ServerNext | undefined;
 }
 
 /**
@@ -22,8 +26,25 @@ export interface MethodEntry {
 export class MethodTable {
   private readonly services = new Map<string, Map<string, MethodEntry>>();
   private readonly definitions = new Map<string, ServiceDefinition>();
+  private readonly interceptors: ServerInterceptor[] = [];
 
-  constructor(private readonly validatorOptions?: ValidatorOptions) {}
+  constructor(private readonly validatorOptions?: ValidatorOptions, interceptors: readonly ServerInterceptor[] = []) {
+    this.interceptors.push(...interceptors);
+  }
+
+  /** Adds global interceptors (outermost last-added inside earlier ones) and rebuilds every method's chain. */
+  use(interceptors: readonly ServerInterceptor[]): void {
+    this.interceptors.push(...interceptors);
+    for (const [name, methods] of this.services) {
+      const target = (this.definitions.get(name) as ServiceDefinition).target;
+      for (const entry of methods.values()) entry.chain = buildServerChain(entry, target, this.interceptors);
+    }
+  }
+
+  /** The global interceptors, outermost first (the HTTP pages run through these too). */
+  globalInterceptors(): readonly ServerInterceptor[] {
+    return this.interceptors;
+  }
 
   /** Scans the instance's class and adds its methods. Throws `ServiceDefinitionError` on a definition mistake. */
   register(instance: object): ServiceDefinition {
@@ -40,7 +61,9 @@ export class MethodTable {
     const methods = new Map<string, MethodEntry>();
     for (const m of def.methods.values()) {
       const handler = (instance as Record<string, unknown>)[m.name] as (...args: unknown[]) => unknown;
-      methods.set(m.name, { def: m, instance, handler, checkArgs: buildArgumentChecker(m, this.validatorOptions), stats: new MethodStats() });
+      const entry: MethodEntry = { def: m, instance, handler, checkArgs: buildArgumentChecker(m, this.validatorOptions), stats: new MethodStats(), chain: undefined };
+      entry.chain = buildServerChain(entry, def.target, this.interceptors);
+      methods.set(m.name, entry);
     }
     this.services.set(def.name, methods);
     this.definitions.set(def.name, def);

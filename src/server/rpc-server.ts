@@ -1,16 +1,21 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { createListener } from '../transport/listener';
 import type { ValidatorOptions } from 'class-validator';
 import { EventEmitter } from 'eventemitter3';
 import { codecs as defaultCodecs, type CodecRegistry } from '../codec/codec-registry';
-import type { RpcError } from '../errors/rpc-error';
+import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { ServiceDefinition } from '../metadata/service-definition';
-import { HttpGateway } from '../http/http-gateway';
 import { DEFAULT_GRACE_MS } from '../util/limits';
 import { timeoutOrZeroMs } from '../util/option-checks';
 import { debugSnapshot, type DebugSnapshot, type ServerFigures } from '../http/debug-snapshot';
 import { metricFamilies, type MetricFamily } from '../http/metrics';
+import type * as HttpListenerModule from '../http/http-listener';
 import { silentLogger, type Logger } from '../observability/logger';
+import { checkInterceptors, type CallTransport, type ServerInterceptor } from '../interceptors/interceptor';
+import { unguardedSurfaces } from './exposure';
+import { serverTlsOptions, type TlsServerOptions } from '../transport/tls-options';
 import { DESCRIBE_SERVICE, DescribeService } from './describe-service';
 import { MethodTable } from './method-table';
 import { ServerConnection } from './server-connection';
@@ -54,6 +59,23 @@ export interface RpcServerOptions {
   httpMaxBodyBytes?: number;
   /** Serve the built-in `MyRpcDescribe` service (what `myrpc list` and `myrpc describe` ask). Default true. */
   describe?: boolean;
+  /** Serve the debug page `/debug/myrpc` and `/debug/myrpc/stats.json` on the HTTP port. Default true. */
+  debugPage?: boolean;
+  /** Serve `/metrics` (Prometheus text format) on the HTTP port. Default true. */
+  metrics?: boolean;
+  /**
+   * Interceptors around every call (TCP, HTTP and tunnel alike, the describe service included), the first
+   * outermost. `@Use` ones of a class or method run inside these. Default none.
+   */
+  interceptors?: readonly ServerInterceptor[];
+  /** TLS (and with `requestCert`, mTLS) on the binary port and on the HTTP port (then HTTPS). Default none: plain TCP. */
+  tls?: TlsServerOptions;
+  /**
+   * Makes the listener for `listen()`, given the function that serves each accepted socket (default
+   * `net.createServer`, or `tls.createServer` with `tls`): for a listener of your own. Hand sockets from
+   * anywhere else to `server.handleSocket()`.
+   */
+  createListener?: (onSocket: (socket: Socket) => void) => Server;
 }
 
 export interface ServerEvents {
@@ -84,15 +106,18 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   private readonly settings;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
-  private http: HttpServer | undefined;
-  private readonly httpMaxBodyBytes: number;
+  private http: HttpListenerModule.HttpListener | undefined;
+  private readonly httpMaxBodyBytes: number | undefined;
+  private readonly tls: ReturnType<typeof serverTlsOptions> | undefined;
+  private readonly surfaces: { readonly describe: boolean; readonly debugPage: boolean; readonly metrics: boolean };
 
   constructor(options: RpcServerOptions = {}) {
     super();
-    this.table = new MethodTable(options.validatorOptions);
+    this.table = new MethodTable(options.validatorOptions, checkInterceptors(options.interceptors, 'interceptors'));
     this.logger = options.logger ?? silentLogger;
     const limits = resolveServerLimits(options);
     this.httpMaxBodyBytes = limits.httpMaxBodyBytes;
+    this.surfaces = { describe: options.describe !== false, debugPage: options.debugPage !== false, metrics: options.metrics !== false };
     this.settings = {
       table: this.table,
       codecs: options.codecs ?? defaultCodecs,
@@ -110,13 +135,30 @@ export class RpcServer extends EventEmitter<ServerEvents> {
       onIdle: (conn: ServerConnection) => conn.end(),
     };
     if (options.describe !== false) this.table.register(new DescribeService(() => this.services()));
-    this.net = createServer((socket) => this.accept(socket));
+    // A peer that opens TCP and never finishes the TLS handshake is dropped after the handshake timeout too,
+    // not after node:tls's default of 120 s.
+    this.tls = options.tls === undefined ? undefined : { ...serverTlsOptions(options.tls), handshakeTimeout: this.settings.handshakeTimeoutMs };
+    this.net = this.makeListener(options.createListener);
     this.net.on('error', (err) => this.emit('error', err));
   }
 
   /** Adds a `@Service` instance. Throws `ServiceDefinitionError` naming class and member on a definition mistake. */
   register(instance: object): this {
     this.table.register(instance);
+    return this;
+  }
+
+  /**
+   * Serves the MyRPC binary protocol on a connected socket from any listener (a TLS server of your own, a
+   * socket handed over by another process). The connection belongs to this server from then on.
+   */
+  handleSocket(socket: Duplex): void {
+    this.accept(socket);
+  }
+
+  /** Adds global interceptors inside those given so far; they apply to methods registered before and after. */
+  use(...interceptors: ServerInterceptor[]): this {
+    this.table.use(checkInterceptors(interceptors, 'use()'));
     return this;
   }
 
@@ -143,6 +185,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
         this.net.off('error', onError);
         const address = this.net.address() as AddressInfo;
         this.logger.info({ address: address.address, port: address.port }, 'myrpc server listening');
+        this.warnIfExposed(host, { describe: this.surfaces.describe });
         this.emit('listening', address);
         resolve(address);
       });
@@ -155,39 +198,40 @@ export class RpcServer extends EventEmitter<ServerEvents> {
    */
   listenHttp(port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
     if (this.http) return Promise.reject(new Error('listenHttp() was called already'));
-    const gateway = new HttpGateway({
-      table: this.table,
-      handleTimeoutMs: this.settings.handleTimeoutMs,
-      maxBodyBytes: this.httpMaxBodyBytes,
-      figures: () => this.figures(),
-      acceptTunnel: (socket) => this.accept(socket),
-      onHandlerError: (err, service, method) => this.settings.onHandlerError(err, service, method),
-    });
-    const http = createHttpServer((req, res) => gateway.handle(req, res));
-    http.on('connect', (req, socket, head) => gateway.handleConnect(req, socket, head));
-    http.on('clientError', (err, socket) => {
-      this.logger.warn({ err }, 'malformed HTTP request');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmalformed HTTP request; this port serves MyRPC over HTTP (POST /rpc/<Service>/<method>)\n');
-      else socket.destroy();
+    // Loaded on first use: the HTTP port is a listener in front of this server, and a server that never serves
+    // HTTP never loads it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { HttpListener } = require('../http/http-listener') as typeof HttpListenerModule;
+    const http = new HttpListener({
+      gateway: {
+        table: this.table,
+        handleTimeoutMs: this.settings.handleTimeoutMs,
+        maxBodyBytes: this.httpMaxBodyBytes,
+        figures: () => this.figures(),
+        debugPage: this.surfaces.debugPage,
+        metrics: this.surfaces.metrics,
+        acceptTunnel: (socket) => this.accept(socket, 'tunnel'),
+        onHandlerError: (err, service, method) => this.settings.onHandlerError(err, service, method),
+      },
+      tls: this.tls,
+      logger: this.logger,
+      onTlsError: (err, socket) => this.onTlsError(err, socket),
     });
     this.http = http;
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
+    return http.listen(port, host).then(
+      (address) => {
+        this.warnIfExposed(host, { debugPage: this.surfaces.debugPage, metrics: this.surfaces.metrics });
+        return address;
+      },
+      (err: Error) => {
         this.http = undefined; // a failed listen (port in use) may be retried
-        reject(err);
-      };
-      http.once('error', onError);
-      http.listen(port, host, () => {
-        http.off('error', onError);
-        const address = http.address() as AddressInfo;
-        this.logger.info({ address: address.address, port: address.port }, 'myrpc http listening');
-        resolve(address);
-      });
-    });
+        throw err;
+      },
+    );
   }
 
   httpAddress(): AddressInfo | undefined {
-    return (this.http?.address() as AddressInfo | null) ?? undefined;
+    return this.http?.address();
   }
 
   /** Server-wide figures for the debug page and metrics. */
@@ -242,12 +286,31 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     return this.closing;
   }
 
-  private accept(socket: Socket): void {
+  private makeListener(custom: RpcServerOptions['createListener']): Server {
+    const onSocket = (socket: Socket): void => this.accept(socket);
+    if (custom) return custom(onSocket);
+    return createListener(this.tls, onSocket, (err, socket) => this.onTlsError(err, socket));
+  }
+
+  /** A failed TLS handshake (no or a bad client certificate, a plain-TCP client): the peer is dropped. */
+  private onTlsError(err: Error, socket: TLSSocket): void {
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.settings.onClientError(new RpcError(RpcCode.UNAUTHENTICATED, `TLS handshake failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`), peer);
+  }
+
+  /** Outside surfaces on a non-loopback address with no global interceptor (so no auth) deserve a warning. */
+  private warnIfExposed(host: string, surfaces: Record<string, boolean>): void {
+    const open = unguardedSurfaces(host, this.table.globalInterceptors().length > 0, surfaces);
+    if (open.length === 0) return;
+    this.logger.warn({ host, surfaces: open }, `${open.join(', ')} served on ${host} without protection: add an auth interceptor (bearerAuth) or turn them off (options ${open.map((n) => `${n}: false`).join(', ')})`);
+  }
+
+  private accept(socket: Duplex, transport: CallTransport = 'tcp'): void {
     if (this.closing) {
       socket.destroy();
       return;
     }
-    const conn = new ServerConnection(socket, this.settings);
+    const conn = new ServerConnection(socket, this.settings, transport);
     this.connections.add(conn);
     this.emit('connection', conn.peer);
   }
@@ -262,7 +325,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     }));
     const listenerClosed = new Promise<void>((resolve) => this.net.close(() => resolve()));
     const http = this.http;
-    const httpClosed = http ? new Promise<void>((resolve) => http.close(() => resolve())) : Promise.resolve();
+    const httpClosed = http ? http.close() : Promise.resolve();
     for (const conn of this.connections) conn.goAway('server shutting down');
     await this.drain(graceMs);
     for (const conn of this.connections) conn.abortAll();

@@ -1,13 +1,20 @@
 import { instanceToPlain } from 'class-transformer';
 import { RpcCode, RpcError, toRpcError, type TimeoutKind } from '../errors/rpc-error';
+import type { CallTransport, ServerCallInfo } from '../interceptors/interceptor';
+import { InterceptedCall } from '../interceptors/server-chain';
 import type { RequestMessage } from '../protocol/request';
 import { clampDelay, unrefTimer } from '../util/timers';
+import type { PeerIdentity } from '../transport/peer-identity';
 import { ServerCallContext } from './call-context';
 import type { MethodEntry } from './method-table';
 
 /** What a call needs from its connection. */
 export interface CallOwner {
   readonly peer: string;
+  /** How the call arrived, for interceptors. */
+  readonly transport: CallTransport;
+  /** The verified client certificate's identity, when the connection is mTLS. */
+  readonly peerIdentity?: PeerIdentity;
   /** Sends the result; returns the code of the error sent instead when it could not (e.g. not encodable). */
   sendResult(id: number, result: unknown): RpcCode | undefined;
   /** `notRun`: the handler was never started (the ERROR frame then says so). */
@@ -46,8 +53,8 @@ export class ServerCall {
     this.expireAt = now + this.budgetMs;
     const deadline = now + request.timeoutMs;
     this.startedAt = entry.stats.begin();
-    if (entry.def.contextIndex >= 0) {
-      this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer);
+    if (entry.def.contextIndex >= 0 || entry.chain !== undefined) {
+      this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer, owner.peerIdentity);
     }
   }
 
@@ -67,6 +74,7 @@ export class ServerCall {
   start(args: unknown[]): void {
     // Refusals before the handler starts say `notRun`, so a client may send them elsewhere safely.
     if (this.budgetMs <= 0) return this.expire(true);
+    if (this.entry.chain !== undefined) return this.intercept(this.entry.chain, args);
     let checked: unknown[] | Promise<unknown[]>;
     try {
       checked = this.entry.checkArgs(args);
@@ -79,6 +87,20 @@ export class ServerCall {
     } else {
       this.run(checked);
     }
+  }
+
+  /** Through the method's interceptors; the innermost checks the arguments and runs the handler. */
+  private intercept(chain: (call: ServerCallInfo) => Promise<unknown>, args: unknown[]): void {
+    this.armTimer();
+    const { def } = this.entry;
+    const call = new InterceptedCall(def.service, def.name, def, def.options.meta ?? NO_META, args, this.ctx as ServerCallContext, this.owner.transport);
+    let result: Promise<unknown>;
+    try {
+      result = chain(call);
+    } catch (err) {
+      return this.fail(err); // an interceptor that throws instead of rejecting
+    }
+    result.then((value) => this.succeed(value), (err: unknown) => this.fail(err));
   }
 
   private run(args: unknown[]): void {
@@ -175,6 +197,8 @@ export class ServerCall {
     this.owner.release(this.id);
   }
 }
+
+const NO_META: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
  * Class instances go out as plain data, honouring class-transformer's @Exclude/@Expose, also inside arrays and

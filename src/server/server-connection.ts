@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Codec } from '../codec/codec';
 import type { CodecRegistry } from '../codec/codec-registry';
 import { RpcCode, RpcError } from '../errors/rpc-error';
@@ -10,6 +11,8 @@ import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { parseRequest } from '../protocol/request';
 import { BUDGET_FREE_BYTES, MIN_PEER_FRAME_BYTES } from '../util/limits';
 import { unrefTimer } from '../util/timers';
+import type { CallTransport } from '../interceptors/interceptor';
+import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
 import type { ByteBudget } from './byte-budget';
 import type { MethodTable } from './method-table';
 import { ServerCall, type CallOwner } from './server-call';
@@ -56,6 +59,7 @@ type PauseReason = 'output' | 'calls' | 'budget';
 /** One accepted socket: preface, then frames; keeps the calls in flight on it. */
 export class ServerConnection implements CallOwner {
   readonly peer: string;
+  readonly peerIdentity: PeerIdentity | undefined;
   private state: 'preface' | 'open' | 'closed' = 'preface';
   private prefaceBytes: Buffer = Buffer.alloc(0);
   private handshakeTimer: NodeJS.Timeout | undefined;
@@ -75,13 +79,17 @@ export class ServerConnection implements CallOwner {
   private readonly wake = (): void => this.scheduleResume();
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly settings: ServerConnectionSettings,
+    /** `tunnel` for a socket handed over by the HTTP gateway's CONNECT. */
+    readonly transport: CallTransport = 'tcp',
   ) {
-    this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const net = socket as Partial<Socket>; // any connected Duplex will do; a socket also tells its address
+    this.peer = net.remoteAddress ? `${net.remoteAddress}:${net.remotePort ?? '?'}` : 'memory';
+    this.peerIdentity = peerIdentityOf(socket);
     this.liveness = new Liveness(settings);
     // Not every transport is a TCP socket (TLS, in-memory pairs).
-    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
+    net.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows; the calls are aborted there
     socket.on('close', () => this.onClose());

@@ -58,13 +58,13 @@ describe('npm pack contents', () => {
     }
   });
 
-  test('package.json: peers for the decorator libraries, etcd3 and prom-client optional, scripts that build', () => {
+  test('package.json: peers for the decorator libraries, etcd3, prom-client and @opentelemetry/api optional, scripts that build', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     for (const peer of ['class-validator', 'class-transformer', 'reflect-metadata', 'etcd3', 'prom-client']) {
       assert.ok(pkg.peerDependencies[peer], `${peer} is a peer`);
       assert.equal(pkg.dependencies[peer], undefined, `${peer} is not a plain dependency`);
     }
-    assert.deepEqual(pkg.peerDependenciesMeta, { etcd3: { optional: true }, 'prom-client': { optional: true } });
+    assert.deepEqual(pkg.peerDependenciesMeta, { '@opentelemetry/api': { optional: true }, etcd3: { optional: true }, 'prom-client': { optional: true } });
     assert.match(String(pkg.scripts.prepare), /build/);
     assert.match(String(pkg.scripts.prepack), /build/);
     assert.ok(pkg.repository, 'repository is set');
