@@ -30,6 +30,10 @@ function mainRows(cells: CellSummary[]): string[][] {
       if (json?.ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC JSON vs raw, calls/s', formatRatio(json.ratio)]);
       if (n === 1 && json?.p50Ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC JSON vs raw, p50', formatRatio(json.p50Ratio)]);
       if (json && msgpack) rows.push([`${label} @${n}`, 'MessagePack vs JSON, calls/s', formatRatio(msgpack.callsPerSec / json.callsPerSec)]);
+      const intercepted = find(w, n, 'myrpc-intercepted');
+      if (json && intercepted) rows.push([`${label} @${n}`, 'empty interceptors vs none, calls/s', formatRatio(intercepted.callsPerSec / json.callsPerSec)]);
+      const tls = find(w, n, 'myrpc-tls');
+      if (tls?.ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC over TLS vs raw TLS, calls/s', formatRatio(tls.ratio)]);
     }
   }
   return rows;
