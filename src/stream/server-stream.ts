@@ -1,6 +1,9 @@
 import { RpcCode, RpcError, toRpcError } from '../errors/rpc-error';
 import type { RequestMessage } from '../protocol/request';
 import { ServerCallContext } from '../server/call-context';
+import type { CallTransport } from '../interceptors/interceptor';
+import { InterceptedCall } from '../interceptors/server-chain';
+import type { PeerIdentity } from '../transport/peer-identity';
 import type { MethodEntry } from '../server/method-table';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { Credit } from './stream-window';
@@ -8,6 +11,8 @@ import { Credit } from './stream-window';
 /** What a server stream needs from its connection. */
 export interface StreamOwner {
   readonly peer: string;
+  readonly transport: CallTransport;
+  readonly peerIdentity?: PeerIdentity;
   /** Encodes and queues one item; returns its payload bytes, or an RpcError when it cannot go (not encodable, too big). */
   sendItem(id: number, item: unknown): number | RpcError;
   sendEnd(id: number): void;
@@ -41,7 +46,7 @@ export class ServerStream {
   ) {
     const now = Date.now();
     const deadline = now + request.timeoutMs;
-    this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer);
+    this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer, owner.peerIdentity);
     this.startedAt = entry.stats.begin();
     const budgetMs = Math.min(request.timeoutMs, entry.def.options.timeoutMs ?? Infinity, handleTimeoutMs);
     const kind = request.timeoutMs <= budgetMs ? 'call' : 'handle';
@@ -71,15 +76,28 @@ export class ServerStream {
 
   private async run(args: unknown[]): Promise<void> {
     try {
-      const checked = await this.entry.checkArgs(args);
+      const source = await this.open(args);
       if (this.done) return;
-      if (this.entry.def.contextIndex >= 0) checked.push(this.ctx);
-      this.iterator = iteratorOf(this.entry.handler.apply(this.entry.instance, checked));
+      this.iterator = iteratorOf(source);
       await this.pump(this.iterator);
     } catch (err) {
       if (!this.done && !RpcError.is(err)) this.owner.onHandlerError(err, this.entry.def.service, this.entry.def.name);
       this.finish(toRpcError(err));
     }
+  }
+
+  /**
+   * The handler's iterable, through the method's interceptors when it has any: they run once as the stream
+   * opens (authentication refuses it there), and what they return is streamed, so they may wrap the iterable.
+   */
+  private async open(args: unknown[]): Promise<unknown> {
+    const { def, chain } = this.entry;
+    if (chain !== undefined) {
+      return chain(new InterceptedCall(def.service, def.name, def, def.options.meta ?? {}, args, this.ctx, this.owner.transport));
+    }
+    const checked = await this.entry.checkArgs(args);
+    if (def.contextIndex >= 0) checked.push(this.ctx);
+    return this.entry.handler.apply(this.entry.instance, checked);
   }
 
   private async pump(it: AsyncIterator<unknown>): Promise<void> {
