@@ -44,7 +44,7 @@ export { Use } from './interceptors/use';
 export { compose } from './interceptors/interceptor';
 export type { ServerInterceptor, ServerNext, ServerCallInfo, ClientInterceptor, ClientNext, ClientCallInfo, CallTransport } from './interceptors/interceptor';
 export { bearerAuth, apiKeys, rolesAllowed, AUTHORIZATION_KEY, DEFAULT_AUTH_SCHEMES, type BearerAuthOptions, type TokenVerifier } from './interceptors/auth';
-export { mapErrors, type ErrorRule } from './interceptors/error-mapping';
+export { mapErrors, type ErrorRule, type ErrorClass } from './interceptors/error-mapping';
 export { serverTracing, clientTracing, currentTrace, type TracingOptions, type TracerLike } from './interceptors/tracing';
 export { parseTraceparent, formatTraceparent, TRACEPARENT_KEY, type TraceParent } from './interceptors/traceparent';
 

@@ -1,8 +1,9 @@
 import { RpcError, type RpcCode } from '../errors/rpc-error';
 import type { ServerInterceptor } from './interceptor';
 
+/** A class of errors: any constructor whose instances are `Error`s. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type ErrorClass = abstract new (...args: any[]) => Error;
+export type ErrorClass = abstract new (...args: any[]) => Error;
 
 /** A domain error class and the code it becomes, or a function that makes the `RpcError`. */
 export type ErrorRule = readonly [ErrorClass, RpcCode | ((err: Error) => RpcError)];
