@@ -39,6 +39,11 @@ export class ChildHandle {
     });
   }
 
+  /** The child's process id (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   send(msg: ParentMessage): void {
     if (this.proc.connected) this.proc.send(msg);
   }

@@ -34,17 +34,36 @@ export function openFileLimit(): number {
 }
 
 /**
+ * Raises a child's soft limit on open files to `needed` (at most its hard limit) with prlimit(1), so that the
+ * shell's `ulimit -n` does not have to be raised by hand. Returns the limit in force afterwards.
+ */
+export function raiseFileLimit(pid: number | undefined, needed: number): number {
+  if (pid === undefined) return NaN;
+  try {
+    const [soft, hard] = execFileSync('prlimit', ['--pid', String(pid), '--nofile', '--raw', '--noheadings', '--output=SOFT,HARD'], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+    if (soft >= needed) return soft;
+    const wanted = Math.min(needed, hard);
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${wanted}:${hard}`]);
+    return wanted;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
  * Server RSS idle, then with `count` idle connections, each opened by its own client that made one call.
  * Its own pair of processes; the server runs with --expose-gc and collects garbage before each reading.
  */
 export async function measureMemory(system: SystemName, count: number, execArgv: string[]): Promise<MemoryResult> {
   const server = new ChildHandle(`${system} memory server`, 'server-process.js', [system], ['--expose-gc', ...execArgv]);
+  raiseFileLimit(server.pid, count + 200);
   let clients: ChildHandle | undefined;
   try {
     const { port } = await server.next('ready', 20_000);
     await sleep(500);
     const idle = await server.ask({ type: 'memory' }, 'memory', 10_000);
     clients = new ChildHandle(`${system} memory clients`, 'memory-client-process.js', [system, String(port), String(count)], execArgv);
+    raiseFileLimit(clients.pid, count + 200);
     const opened = await clients.next('opened', 120_000);
     await sleep(500);
     const loaded = await server.ask({ type: 'memory' }, 'memory', 10_000);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { RpcClient, RpcServer, type ClientInterceptor, type ServerInterceptor, type ServiceProxy } from '../src/index';
+import { ClusterClient, RpcClient, RpcServer, type ClientInterceptor, type ServerInterceptor, type ServiceProxy } from '../src/index';
 import { benchTls } from './tls-material';
 import { BenchService } from './bench-service';
 import { LOOPBACK, type BenchClient } from './workloads';
@@ -56,5 +56,32 @@ export class MyRpcClient implements BenchClient {
 
   close(): Promise<void> {
     return this.client.close();
+  }
+}
+
+/** A ClusterClient over one endpoint (one connection), JSON: what the cluster layer adds to a call. */
+export class MyRpcClusterClient implements BenchClient {
+  private constructor(
+    private readonly cluster: ClusterClient,
+    private readonly proxy: ServiceProxy<BenchService>,
+  ) {}
+
+  static async open(port: number): Promise<MyRpcClusterClient> {
+    const cluster = new ClusterClient({ endpoints: [{ host: LOOPBACK, port }] });
+    const proxy = cluster.proxy(BenchService);
+    await proxy.add(0, 0); // the first call opens the connection
+    return new MyRpcClusterClient(cluster, proxy);
+  }
+
+  add(a: number, b: number): Promise<number> {
+    return this.proxy.add(a, b);
+  }
+
+  echo(s: string): Promise<string> {
+    return this.proxy.echo(s);
+  }
+
+  close(): Promise<void> {
+    return this.cluster.close();
   }
 }

@@ -35,11 +35,11 @@ for (const id of base) counts.set(id, (counts.get(id) ?? 0) + 1);
 const busiest = Math.max(...counts.values()) / (KEYS / 10);
 
 console.log(`virtual nodes per unit of weight: ${DEFAULT_VIRTUAL_NODES}; ${KEYS} keys`);
-console.log(`consistent hash, remove 1 of 10: moved ${(moved(base, ringOwners(nine)) * 100).toFixed(2)}% (ideal 10%, bar ${(115 / 10).toFixed(1)}%)`);
-console.log(`consistent hash, add 1 to 10:    moved ${(moved(base, ringOwners(eleven)) * 100).toFixed(2)}% (ideal ${(100 / 11).toFixed(2)}%, bar ${(115 / 11).toFixed(2)}%)`);
+console.log(`consistent hash, remove 1 of 10: moved ${(moved(base, ringOwners(nine)) * 100).toFixed(2)}% (ideal 10%, target ${(115 / 10).toFixed(1)}%)`);
+console.log(`consistent hash, add 1 to 10:    moved ${(moved(base, ringOwners(eleven)) * 100).toFixed(2)}% (ideal ${(100 / 11).toFixed(2)}%, target ${(115 / 11).toFixed(2)}%)`);
 console.log(`hash modulo,     remove 1 of 10: moved ${(moved(moduloOwners(ten), moduloOwners(nine)) * 100).toFixed(2)}%`);
 console.log(`hash modulo,     add 1 to 10:    moved ${(moved(moduloOwners(ten), moduloOwners(eleven)) * 100).toFixed(2)}%`);
-console.log(`busiest of 10 endpoints: ${busiest.toFixed(3)} × the mean (bar 1.10)`);
+console.log(`busiest of 10 endpoints: ${busiest.toFixed(3)} × the mean (target 1.10)`);
 
 const hundred = new HashRing(cluster(100));
 let sink = 0;
@@ -54,7 +54,7 @@ console.log(`lookup at 100 endpoints (${hundred.size} points): ${lookupNs.toFixe
 for (const n of [10, 40, 100, 300, 1000]) {
   const list = cluster(n);
   const ms = timeNs(() => void new HashRing(list), n <= 40 ? 50 : 10) / 1e6;
-  console.log(`ring build at ${n} endpoints: ${ms.toFixed(2)} ms (${new HashRing(list).size} points, bar 5 ms at 300)`);
+  console.log(`ring build at ${n} endpoints: ${ms.toFixed(2)} ms (${new HashRing(list).size} points, target 5 ms at 300)`);
 }
 for (const [n, weight] of [[1, MAX_ENDPOINT_WEIGHT], [10, 100], [300, 10]] as const) {
   const list = Array.from({ length: n }, (_, i) => makeEndpoint({ host: '10.0.0.2', port: 7000 + i, weight }));

@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   if (cells.length > 0) {
     console.log(`\nResults (median of ${opts.runs} run(s) per cell; ratios against raw in the same run):\n`);
     console.log(renderCells(cells));
-    console.log('\nBars:');
+    console.log('\nTargets:');
     console.log(renderBars(verdicts));
   }
   console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; took ${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s`);

@@ -34,6 +34,7 @@ export async function startServer(system: SystemName): Promise<BenchServer> {
       return load<GrpcModule>('./grpc-system').startGrpcServer();
     case 'myrpc-json':
     case 'myrpc-msgpack':
+    case 'myrpc-cluster':
       return load<MyRpcModule>('./myrpc-system').startMyRpcServer();
     case 'myrpc-tls':
       return load<MyRpcModule>('./myrpc-system').startMyRpcServer({ tls: true });
@@ -55,6 +56,8 @@ export async function openClient(system: SystemName, port: number): Promise<Benc
       return load<MyRpcModule>('./myrpc-system').MyRpcClient.open(port, 'json');
     case 'myrpc-msgpack':
       return load<MyRpcModule>('./myrpc-system').MyRpcClient.open(port, 'msgpack');
+    case 'myrpc-cluster':
+      return load<MyRpcModule>('./myrpc-system').MyRpcClusterClient.open(port);
     case 'myrpc-tls':
       return load<MyRpcModule>('./myrpc-system').MyRpcClient.open(port, 'json', { tls: true });
     case 'myrpc-intercepted':

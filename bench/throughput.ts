@@ -46,12 +46,14 @@ export class SystemPair {
     readonly system: SystemName,
     private readonly opts: BenchOptions,
     private readonly execArgv: string[],
+    /** Client connections, calls spread round-robin over them. */
+    private readonly connections = 1,
   ) {}
 
   async start(): Promise<void> {
     this.server = new ChildHandle(`${this.system} server`, 'server-process.js', [this.system], this.execArgv);
     const { port } = await this.server.next('ready', 20_000);
-    const args = [this.system, String(port), String(this.opts.initialWarmupMs)];
+    const args = [this.system, String(port), String(this.opts.initialWarmupMs), String(this.connections)];
     this.client = new ChildHandle(`${this.system} client`, 'client-process.js', args, this.execArgv);
     await this.client.next('ready', 30_000 + this.opts.initialWarmupMs * 2);
   }

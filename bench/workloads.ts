@@ -1,8 +1,10 @@
 /** What is measured: systems, workloads, in-flight levels, and the payloads (same bytes for every system). */
 
-export type SystemName = 'raw' | 'myrpc-json' | 'myrpc-msgpack' | 'grpc' | 'raw-tls' | 'myrpc-tls' | 'myrpc-intercepted';
+export type SystemName = 'raw' | 'myrpc-json' | 'myrpc-msgpack' | 'grpc' | 'raw-tls' | 'myrpc-tls' | 'myrpc-intercepted' | 'myrpc-cluster';
 export const SYSTEMS: readonly SystemName[] = ['raw', 'myrpc-json', 'myrpc-msgpack', 'grpc', 'raw-tls', 'myrpc-tls', 'myrpc-intercepted'];
 export const BASELINE: SystemName = 'raw';
+/** Systems measured by bench/scale.ts only (not in the main table). */
+export const SCALE_SYSTEMS: readonly SystemName[] = ['myrpc-cluster'];
 
 /**
  * The system a system's ratios are taken against: MyRPC over TLS against the raw echo over TLS (so the ratio
@@ -31,6 +33,31 @@ export const PAYLOADS = {
 } as const;
 
 export const ADD_ARGS: readonly [number, number] = [1234, 5678];
+
+/** Spreads calls round-robin over several clients, each with its own connection. */
+export class SpreadClient implements BenchClient {
+  private next = 0;
+
+  constructor(private readonly clients: readonly BenchClient[]) {}
+
+  add(a: number, b: number): Promise<number> {
+    return this.pick().add(a, b);
+  }
+
+  echo(s: string): Promise<string> {
+    return this.pick().echo(s);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+  }
+
+  private pick(): BenchClient {
+    const client = this.clients[this.next];
+    this.next = (this.next + 1) % this.clients.length;
+    return client;
+  }
+}
 
 /** Every system's client offers these two calls. */
 export interface BenchClient {

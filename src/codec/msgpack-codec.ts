@@ -1,19 +1,21 @@
-import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { Codec } from './codec';
+import { decodeMsgpack } from './msgpack-decoder';
+import { encodeMsgpackShared } from './msgpack-encoder';
 
-const encoder = new Encoder({ ignoreUndefined: true });
-const decoder = new Decoder();
-
-/** MessagePack (binary, smaller and faster for numbers and byte arrays). `undefined` is an empty payload. */
+/**
+ * MessagePack (binary; smaller and faster than JSON for numbers, strings and byte arrays). `undefined` is an
+ * empty payload. The encoder and decoder are MyRPC's own (src/codec/msgpack-encoder.ts, msgpack-decoder.ts):
+ * they write and read the bytes `@msgpack/msgpack` does, with Node's native UTF-8 string handling.
+ */
 export const msgpackCodec: Codec = {
   name: 'msgpack',
   id: 1,
   encode(value: unknown): Uint8Array {
-    // encodeSharedRef returns a view of the encoder's buffer; the frame writer copies it at once.
-    return value === undefined ? new Uint8Array(0) : encoder.encodeSharedRef(toPlain(value));
+    // A view of the encoder's shared buffer; the frame writer copies it at once.
+    return value === undefined ? new Uint8Array(0) : encodeMsgpackShared(toPlain(value));
   },
   decode(bytes: Buffer): unknown {
-    return bytes.length === 0 ? undefined : decoder.decode(bytes);
+    return bytes.length === 0 ? undefined : decodeMsgpack(bytes);
   },
 };
 

@@ -1,0 +1,79 @@
+// `npm run bench [-- --quick]`: every benchmark in turn, each in its own processes, then one table of ratios.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { formatRatio, renderTable } from './format';
+import type { CellSummary } from './throughput';
+import type { RegistryFigures } from './registry';
+import type { ScaleRow } from './scale';
+import type { MemoryResult } from './memory';
+
+const RESULTS_DIR = join(resolve(__dirname, '..', '..'), 'bench', 'results');
+
+function step(script: string, args: string[]): void {
+  const r = spawnSync(process.execPath, [join(__dirname, script), ...args], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.signal ?? `exit ${r.status}`})`);
+}
+
+function readJson<T>(name: string): T | undefined {
+  const file = join(RESULTS_DIR, name);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+function mainRows(cells: CellSummary[]): string[][] {
+  const rows: string[][] = [];
+  const find = (w: string, n: number, s: string): CellSummary | undefined => cells.find((c) => c.workload === w && c.inFlight === n && c.system === s);
+  for (const [w, label] of [['add', 'add'], ['echo-1k', 'echo 1 KiB'], ['echo-64k', 'echo 64 KiB']] as const) {
+    for (const n of [1, 64]) {
+      const json = find(w, n, 'myrpc-json');
+      const msgpack = find(w, n, 'myrpc-msgpack');
+      if (json?.ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC JSON vs raw, calls/s', formatRatio(json.ratio)]);
+      if (n === 1 && json?.p50Ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC JSON vs raw, p50', formatRatio(json.p50Ratio)]);
+      if (json && msgpack) rows.push([`${label} @${n}`, 'MessagePack vs JSON, calls/s', formatRatio(msgpack.callsPerSec / json.callsPerSec)]);
+      const intercepted = find(w, n, 'myrpc-intercepted');
+      if (json && intercepted) rows.push([`${label} @${n}`, 'empty interceptors vs none, calls/s', formatRatio(intercepted.callsPerSec / json.callsPerSec)]);
+      const tls = find(w, n, 'myrpc-tls');
+      if (tls?.ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC over TLS vs raw TLS, calls/s', formatRatio(tls.ratio)]);
+    }
+  }
+  return rows;
+}
+
+function scaleRows(rows: ScaleRow[], memory: MemoryResult[]): string[][] {
+  const out = rows.filter((r) => r.system !== 'raw' && r.baseline !== r.system && r.ratio !== 1).map((r) => [r.what, `${r.system} vs ${r.baseline}, calls/s`, formatRatio(r.ratio)]);
+  for (const m of memory) out.push([`${m.connectionsOpened.toLocaleString('en-US')} idle connections`, 'server RSS per connection', `${(m.perConnectionBytes / 1024).toFixed(1)} KiB`]);
+  return out;
+}
+
+function registryRows(f: RegistryFigures): string[][] {
+  const n = f.instances.toLocaleString('en-US');
+  return [
+    [`registry, ${n} instances`, 'register / renew per second', `${Math.round(f.registerPerSec).toLocaleString('en-US')} / ${Math.round(f.renewPerSec).toLocaleString('en-US')}`],
+    [`registry, ${n} instances`, 'list p50; change notification p50', `${f.listP50Ms.toFixed(1)} ms; ${f.notifyP50Ms.toFixed(1)} ms`],
+  ];
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const started = Date.now();
+  step('run.js', args);
+  step('scale.js', args.filter((a) => a === '--quick' || a.startsWith('--runs')));
+  step('registry.js', quick ? ['--quick'] : []);
+  step('ring.js', []);
+  step('dead-endpoints.js', [quick ? '1' : '5']);
+  const cells = readJson<{ cells: CellSummary[] }>('latest.json')?.cells ?? [];
+  const scale = readJson<{ rows: ScaleRow[]; memory: MemoryResult[] }>('scale.json');
+  const registry = readJson<RegistryFigures>('registry.json');
+  const rows = [...mainRows(cells), ...(scale ? scaleRows(scale.rows, scale.memory) : []), ...(registry ? registryRows(registry) : [])];
+  let revision = 'unknown';
+  try {
+    revision = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    // not a git checkout
+  }
+  console.log(`\nSummary (${quick ? 'quick' : 'full'} run at ${revision}, ${((Date.now() - started) / 1000).toFixed(0)} s; ratios within the same run):\n`);
+  console.log(renderTable(['cell', 'figure', ' value'], rows));
+}
+
+main();
