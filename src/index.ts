@@ -35,6 +35,7 @@ export {
   MAX_ARGUMENT_DEPTH,
   MIN_WRITE_PROGRESS_BYTES,
 } from './util/limits';
+export { DEFAULT_STREAM_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_MESSAGES } from './stream/stream-window';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
 export type { PeerIdentity } from './transport/peer-identity';

@@ -26,6 +26,7 @@ Section numbers in comments ("§8.2") refer to docs/PROTOCOL.md.
 import argparse
 import json
 import math
+import queue
 import socket
 import ssl
 import struct
@@ -46,7 +47,11 @@ DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024  # both reference peers' default (§3
 MAX_ID = 0xFFFFFFFF
 
 REQUEST, RESPONSE, ERROR, CANCEL, PING, PONG, GOAWAY = 1, 2, 3, 4, 5, 6, 7
-KIND_NAMES = {1: "REQUEST", 2: "RESPONSE", 3: "ERROR", 4: "CANCEL", 5: "PING", 6: "PONG", 7: "GOAWAY"}
+STREAM_ITEM, WINDOW, STREAM_END = 8, 9, 10  # §6.7, only after the streams flag was acknowledged (§3.5)
+KIND_NAMES = {1: "REQUEST", 2: "RESPONSE", 3: "ERROR", 4: "CANCEL", 5: "PING", 6: "PONG", 7: "GOAWAY",
+              8: "STREAM_ITEM", 9: "WINDOW", 10: "STREAM_END"}
+FLAG_STREAMS, STREAMS_ACCEPTED = 0x01, 0x81  # §3.5
+STREAM_WINDOW = (64, 1024 * 1024)  # the credit granted with a stream's REQUEST, given back at half (§6.7)
 REFUSALS = {1: "UNSUPPORTED_VERSION", 2: "UNSUPPORTED_CODEC", 3: "BAD_MAGIC"}
 
 # §10.1: the code strings; anything else received is treated as UNKNOWN (§6.3).
@@ -160,6 +165,8 @@ class MyRpcClient:
         self._write_lock = threading.Lock()  # one frame written at a time, never interleaved
         self._calls = {}  # request id -> CallHandle
         self._pings = {}  # request id -> [threading.Event, send time, rtt]
+        self._streams = {}  # request id -> queue.Queue of ("item", value, bytes) / ("end", None) / ("error", RpcError)
+        self.streams = False  # the server acknowledged streams (§3.5)
         self._next_id = 1
         self._closed = True
         self._close_error = None
@@ -185,12 +192,12 @@ class MyRpcClient:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(timeout)  # bounds the handshake as well as the connect
-            sock.sendall(PREFACE.pack(MAGIC, VERSION, CODEC_JSON, 0, self.max_frame_bytes))
+            sock.sendall(PREFACE.pack(MAGIC, VERSION, CODEC_JSON, FLAG_STREAMS, self.max_frame_bytes))
             answer = _recv_exactly(sock, PREFACE.size)
             magic, version, codec, status, server_max = PREFACE.unpack(answer)
             if magic != MAGIC:
                 raise RpcError("UNAVAILABLE", "the peer is not a MyRPC server (it answered %r)" % answer)
-            if status != 0:
+            if status != 0 and status != STREAMS_ACCEPTED:
                 (length,) = REASON_LEN.unpack(_recv_exactly(sock, REASON_LEN.size))
                 reason = _recv_exactly(sock, length).decode("utf-8", errors="replace")
                 name = REFUSALS.get(status, "status %d" % status)
@@ -209,6 +216,7 @@ class MyRpcClient:
             sock.close()
             raise
         self.server_max_frame_bytes = server_max
+        self.streams = status == STREAMS_ACCEPTED
         # From here on the socket timeout is the write timeout (§9.3); the reader treats it as "no data yet".
         sock.settimeout(self.write_timeout)
         self._sock = sock
@@ -278,6 +286,49 @@ class MyRpcClient:
         # The deadline timer always settles the call; the extra second only guards against a stuck timer.
         return handle.result(timeout_ms / 1000.0 + 1.0)
 
+    def stream(self, service, method, args, timeout_ms=30000, metadata=None):
+        """A server stream (§6.7): a generator of the items. The deadline covers the whole stream; closing the
+        generator early (break) sends CANCEL. An ERROR after items raises RpcError once they are consumed."""
+        if not self.streams:
+            raise RpcError("UNIMPLEMENTED", "the server did not acknowledge streams in its preface")
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        payload_value = [service, method, list(args), max(1, int(timeout_ms))]
+        if metadata:
+            payload_value.append(dict(metadata))
+        items = queue.Queue()
+        with self._lock:
+            self._check_open()
+            request_id = self._allocate_id()
+            self._streams[request_id] = items
+        self._send_frame(REQUEST, request_id, encode_json(payload_value))
+        self._send_frame(WINDOW, request_id, encode_json(list(STREAM_WINDOW)))
+        return self._stream_items(request_id, items, deadline)
+
+    def _stream_items(self, request_id, items, deadline):
+        taken, taken_bytes, finished = 0, 0, False
+        try:
+            while True:
+                try:
+                    entry = items.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise RpcError("DEADLINE_EXCEEDED", "the stream's deadline passed", timeout="call") from None
+                if entry[0] == "end":
+                    finished = True
+                    return
+                if entry[0] == "error":
+                    finished = True
+                    raise entry[1]
+                yield entry[1]
+                taken, taken_bytes = taken + 1, taken_bytes + entry[2]
+                if taken >= STREAM_WINDOW[0] // 2 or taken_bytes >= STREAM_WINDOW[1] // 2:
+                    self._send_frame(WINDOW, request_id, encode_json([taken, taken_bytes]))
+                    taken, taken_bytes = 0, 0
+        finally:
+            with self._lock:
+                open_still = self._streams.pop(request_id, None) is not None
+            if open_still and not finished and not self._closed:
+                self._send_frame(CANCEL, request_id, b"")
+
     def cancel(self, handle):
         """Same as handle.cancel()."""
         return handle.cancel()
@@ -314,7 +365,7 @@ class MyRpcClient:
         for _ in range(len(self._calls) + len(self._pings) + 1):
             candidate = self._next_id
             self._next_id = 1 if candidate >= MAX_ID else candidate + 1
-            if candidate not in self._calls and candidate not in self._pings:
+            if candidate not in self._calls and candidate not in self._pings and candidate not in self._streams:
                 return candidate
         raise RpcError("RESOURCE_EXHAUSTED", "no free request id")
 
@@ -405,6 +456,8 @@ class MyRpcClient:
 
     def _dispatch(self, kind, request_id, payload):
         """Handles one frame; returns an RpcError to end the connection with, or None."""
+        if kind in (STREAM_ITEM, STREAM_END) or (kind == ERROR and request_id in self._streams):
+            return self._dispatch_stream(kind, request_id, payload)
         if kind == RESPONSE or (kind == ERROR and request_id != 0):
             handle = self._take(request_id)
             if handle is None:
@@ -448,6 +501,24 @@ class MyRpcClient:
             # Calls in flight are left to finish; the server closes the connection when they are done.
         return None
 
+    def _dispatch_stream(self, kind, request_id, payload):
+        with self._lock:
+            items = self._streams.get(request_id) if kind == STREAM_ITEM else self._streams.pop(request_id, None)
+        if items is None:
+            return None  # a late frame of a stream we left
+        try:
+            value = decode_json(payload)
+        except ValueError as e:
+            items.put(("error", RpcError("INTERNAL", "undecodable %s payload: %s" % (KIND_NAMES[kind], e))))
+            return None
+        if kind == STREAM_ITEM:
+            items.put(("item", value, len(payload)))
+        elif kind == STREAM_END:
+            items.put(("end", None))
+        else:
+            items.put(("error", RpcError.from_payload(value)))
+        return None
+
     def _shutdown(self, error):
         """Marks the connection closed, closes the socket and fails every call and ping still in flight."""
         with self._lock:
@@ -457,6 +528,7 @@ class MyRpcClient:
             self._close_error = self._close_error or error
             calls, self._calls = list(self._calls.values()), {}
             pings, self._pings = list(self._pings.values()), {}
+            streams, self._streams = list(self._streams.values()), {}
             sock, self._sock = self._sock, None
         if sock is not None:
             try:
@@ -468,6 +540,8 @@ class MyRpcClient:
             handle._settle(error=self._close_error)
         for entry in pings:
             entry[0].set()
+        for items in streams:
+            items.put(("error", self._close_error))
 
 
 def tls_context(ca=None, cert=None, key=None):

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import type { Codec } from '../codec/codec';
 import { RpcCode, RpcError } from '../errors/rpc-error';
-import { decodePreface, encodePreface, FrameKind, MAGIC, MAX_REQUEST_ID, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus } from '../protocol/frame';
+import { decodePreface, encodePreface, FrameKind, MAGIC, MAX_REQUEST_ID, PREFACE_BYTES, PrefaceFlags, PROTOCOL_VERSION, PrefaceStatus } from '../protocol/frame';
+import { ClientStream, type ClientStreamOwner } from '../stream/client-stream';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { readTunnelAnswer, tunnelRequest } from '../protocol/tunnel';
@@ -42,9 +43,12 @@ export interface ClientConnectionOptions {
 }
 
 /** One multiplexed connection to a server: requests by id, answers in any order. */
-export class ClientConnection implements PendingOwner {
+export class ClientConnection implements PendingOwner, ClientStreamOwner {
   private state: 'handshake' | 'ready' | 'draining' | 'closed' = 'handshake';
   private readonly pending = new Map<number, PendingCall>();
+  private readonly streams = new Map<number, ClientStream>();
+  /** The server acknowledged streams in its preface. */
+  private serverStreams = false;
   private readonly pings = new Map<number, { timer: NodeJS.Timeout; done: (err?: RpcError) => void }>();
   private nextId = 0;
   private serverMaxFrameBytes = 0;
@@ -127,6 +131,42 @@ export class ClientConnection implements PendingOwner {
     });
   }
 
+  /**
+   * Opens a server stream (the caller has checked `isReady`): REQUEST, then the first WINDOW. Throws
+   * `UNIMPLEMENTED` when the server did not acknowledge streams.
+   */
+  openStream(service: string, method: string, args: unknown[], deadline: number, signal?: AbortSignal, metadata?: Record<string, string>): ClientStream {
+    const what = `${service}.${method}`;
+    if (!this.serverStreams) throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak server streams`, { mayHaveRun: false });
+    if (signal?.aborted) throw cancelledError(what, signal, false);
+    const timeoutMs = Math.min(deadline - Date.now(), MAX_TIMER_MS);
+    if (!(timeoutMs > 0)) throw new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false });
+    let payload: string | Uint8Array;
+    try {
+      payload = this.options.codec.encode(encodeRequest(service, method, args, Math.ceil(timeoutMs), metadata));
+    } catch (err) {
+      throw new RpcError(RpcCode.INVALID_ARGUMENT, `${what}: arguments could not be encoded: ${(err as Error).message}`, { mayHaveRun: false });
+    }
+    if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
+      throw new RpcError(RpcCode.RESOURCE_EXHAUSTED, `${what}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`, { mayHaveRun: false });
+    }
+    const id = this.allocateId();
+    const stream = new ClientStream(this, id, what, timeoutMs, signal);
+    this.streams.set(id, stream);
+    this.writer.write(FrameKind.REQUEST, id, payload);
+    this.sendWindow(id, ...ClientStream.initialWindow);
+    return stream;
+  }
+
+  sendWindow(id: number, messages: number, bytes: number): void {
+    if (this.state !== 'closed') this.writer.write(FrameKind.WINDOW, id, this.options.codec.encode([messages, bytes]));
+  }
+
+  abandonStream(id: number): void {
+    if (this.streams.delete(id) && this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
+    if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
+  }
+
   /** The socket drained: send waiting calls while there is room. */
   private sendBlocked(): void {
     let sent = 0;
@@ -174,7 +214,7 @@ export class ClientConnection implements PendingOwner {
   private allocateId(): number {
     do {
       this.nextId = this.nextId >= MAX_REQUEST_ID ? 1 : this.nextId + 1;
-    } while (this.pending.has(this.nextId) || this.pings.has(this.nextId));
+    } while (this.pending.has(this.nextId) || this.pings.has(this.nextId) || this.streams.has(this.nextId));
     return this.nextId;
   }
 
@@ -184,7 +224,7 @@ export class ClientConnection implements PendingOwner {
     return new Promise((resolve, reject) => {
       let received: Buffer = Buffer.alloc(0);
       let tunnelling = options.httpTunnel === true;
-      const preface = encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceStatus.OK, maxFrameBytes: options.maxFrameBytes });
+      const preface = encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceFlags.STREAMS, maxFrameBytes: options.maxFrameBytes });
       const finish = (err?: RpcError): void => {
         if (this.handshakeFailed === undefined) return;
         this.handshakeFailed = undefined;
@@ -231,7 +271,9 @@ export class ClientConnection implements PendingOwner {
     }
     if (bytes.length < PREFACE_BYTES) return undefined;
     const preface = decodePreface(bytes);
-    if (preface.status !== PrefaceStatus.OK) {
+    // A server that speaks streams acknowledges them; an older one answers a plain 0.
+    this.serverStreams = preface.status === (PrefaceFlags.FEATURES_ACCEPTED | PrefaceFlags.STREAMS);
+    if (preface.status !== PrefaceStatus.OK && !this.serverStreams) {
       if (bytes.length < PREFACE_BYTES + 2) return undefined;
       const n = bytes.readUInt16BE(PREFACE_BYTES);
       if (bytes.length < PREFACE_BYTES + 2 + n) return undefined;
@@ -292,7 +334,11 @@ export class ClientConnection implements PendingOwner {
         return this.settle(id, payload, false);
       case FrameKind.ERROR:
         if (id === 0) return this.onConnectionError(payload);
+        if (this.streams.has(id)) return this.onStreamFrame(kind, id, payload);
         return this.settle(id, payload, true);
+      case FrameKind.STREAM_ITEM:
+      case FrameKind.STREAM_END:
+        return this.onStreamFrame(kind, id, payload);
       case FrameKind.PONG:
         return this.onPong(id);
       case FrameKind.PING:
@@ -316,7 +362,24 @@ export class ClientConnection implements PendingOwner {
     }
     if (isError) call.reject(RpcError.fromWire(value));
     else call.resolve(value);
-    if (this.state === 'draining' && this.pending.size === 0) this.close();
+    if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
+  }
+
+  private onStreamFrame(kind: FrameKind, id: number, payload: Buffer): void {
+    const stream = this.streams.get(id);
+    if (!stream) return; // a late frame of a stream the consumer left
+    let value: unknown;
+    try {
+      value = this.options.codec.decode(payload);
+    } catch {
+      this.streams.delete(id);
+      this.writer.write(FrameKind.CANCEL, id, undefined);
+      return stream.end(new RpcError(RpcCode.INTERNAL, `${stream.what}: malformed stream payload from server after ${stream.delivered} items`));
+    }
+    if (kind === FrameKind.STREAM_ITEM) return stream.push(value, payload.length);
+    this.streams.delete(id);
+    stream.end(kind === FrameKind.ERROR ? RpcError.fromWire(value) : undefined);
+    if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
 
   private onPong(id: number): void {
@@ -344,7 +407,7 @@ export class ClientConnection implements PendingOwner {
     if (this.state !== 'ready') return;
     this.state = 'draining';
     this.options.onGoAway(this, reason);
-    if (this.pending.size === 0) this.close();
+    if (this.pending.size === 0 && this.streams.size === 0) this.close();
   }
 
   private onClose(): void {
@@ -362,6 +425,9 @@ export class ClientConnection implements PendingOwner {
       call.reject(new RpcError(reason.code, `${call.what}: ${reason.message}`, { mayHaveRun, timeout: reason.timeout, details: reason.details }));
     }
     for (const ping of [...this.pings.values()]) ping.done(reason);
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    for (const s of streams) s.end(new RpcError(reason.code, `${s.what}: ${reason.message} (after ${s.delivered} items)`, { timeout: reason.timeout }));
     if (wasOpen) this.options.onClose(this, this.closeReason?.code === RpcCode.CANCELLED ? undefined : reason);
   }
 }

@@ -3,10 +3,14 @@ import type { ServiceDefinition } from '../metadata/service-definition';
 import { scanService } from '../metadata/service-scanner';
 import type { CallContext } from '../server/call-context';
 import { mergeOptions, type CallOptions } from './call-options';
+import { RpcCode, RpcError } from '../errors/rpc-error';
+import { isServerStream } from '../stream/stream-window';
 
 /** Anything that can carry a call: the single-server client, later the cluster client. */
 export interface Invoker {
   invoke(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown>;
+  /** Opens a server stream; an invoker without it refuses streaming methods with `UNIMPLEMENTED`. */
+  streamMethod?(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown>;
 }
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -20,10 +24,17 @@ export type ClientArgs<A extends unknown[]> = A extends [...infer Init, infer La
       : A
   : A;
 
-/** The client's view of a service class: every method returns a Promise of its (awaited) result. */
+/**
+ * The client's view of a service class: every method returns a Promise of its (awaited) result, and a
+ * streaming method (one returning an `AsyncIterable`, such as an `async *` method) an `AsyncIterable` of its items.
+ */
 export type ServiceProxy<T> = {
   readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R
-    ? (...args: ClientArgs<A>) => Promise<Awaited<R>>
+    ? IsAny<R> extends true
+      ? (...args: ClientArgs<A>) => Promise<Awaited<R>>
+      : R extends AsyncIterable<infer Item>
+        ? (...args: ClientArgs<A>) => AsyncIterable<Item>
+        : (...args: ClientArgs<A>) => Promise<Awaited<R>>
     : never;
 };
 
@@ -51,11 +62,21 @@ function build<T>(state: ProxyState): ServiceProxy<T> {
       throw new TypeError(`${state.def.name}.${name} is not an @Method, so it cannot be called remotely`);
     };
   }
-  for (const name of state.def.methods.keys()) {
-    proxy[name] = (...args: unknown[]) => state.invoker.invoke(state.def, name, args, state.options);
+  for (const [name, m] of state.def.methods) {
+    const handler = (state.def.target.prototype as Record<string, unknown>)[name];
+    proxy[name] = isServerStream(handler, m.options.stream)
+      ? (...args: unknown[]) => openStream(state, name, args)
+      : (...args: unknown[]) => state.invoker.invoke(state.def, name, args, state.options);
   }
   Object.defineProperty(proxy, STATE, { value: state });
   return Object.freeze(proxy) as ServiceProxy<T>;
+}
+
+function openStream(state: ProxyState, name: string, args: unknown[]): AsyncIterable<unknown> {
+  if (state.invoker.streamMethod === undefined) {
+    throw new RpcError(RpcCode.UNIMPLEMENTED, `${state.def.name}.${name} is a server stream; this client does not carry streams (use RpcClient)`, { mayHaveRun: false });
+  }
+  return state.invoker.streamMethod(state.def, name, args, state.options);
 }
 
 function plainMethodNames(target: AnyClass): string[] {

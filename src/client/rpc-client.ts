@@ -120,6 +120,23 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     return this.dispatch(def, def.name, method, args, options);
   }
 
+  /**
+   * Untyped server stream by names (what a proxy's streaming method calls): the items as they arrive. The
+   * deadline and `signal` cover the whole stream; leaving the loop early cancels it on the server.
+   */
+  async *stream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
+    const deadline = callDeadline(options, this.defaultTimeoutMs);
+    const signal = options?.signal;
+    if (signal?.aborted) throw cancelledError(`${service}.${method}`, signal, false);
+    const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(`${service}.${method}`, deadline, signal);
+    const metadata = this.metadata === undefined ? options?.metadata : { ...this.metadata, ...options?.metadata };
+    yield* conn.openStream(service, method, args, deadline, signal, metadata);
+  }
+
+  streamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    return this.stream(def.name, method, args, options);
+  }
+
   /** Opens the connection now rather than on the first call. */
   async connect(): Promise<void> {
     await this.connection();

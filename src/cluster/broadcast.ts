@@ -30,7 +30,12 @@ export function broadcastProxy(
   service: AnyClass,
   options: CallOptions | undefined,
 ): unknown {
-  const invoker: Invoker = { invoke: run };
+  const invoker: Invoker = {
+    invoke: run,
+    streamMethod: (def, method) => {
+      throw new RpcError(RpcCode.UNIMPLEMENTED, `${def.name}.${method} is a server stream: streams cannot be broadcast`, { mayHaveRun: false });
+    },
+  };
   return createProxy(invoker, service, options);
 }
 

@@ -9,6 +9,7 @@ import { createProxy, type Invoker, type ServiceProxy } from '../client/proxy';
 import { DEFAULT_CALL_TIMEOUT_MS, type RpcClientOptions } from '../client/rpc-client';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
+import { pinnedStream } from '../stream/cluster-stream';
 import { broadcastProxy, runBroadcast, type BroadcastMode, type BroadcastProxy, type SettledBroadcastProxy } from './broadcast';
 import type { CircuitBreakerOptions } from './circuit-breaker';
 import type { OutlierDetectionOptions } from './outlier-detector';
@@ -170,6 +171,13 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** A server stream, pinned to the endpoint picked as it opens (balancer or shard key); see src/stream/cluster-stream.ts. */
+  streamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    const endpoint = this.closed ? undefined : this.endpointFor(def, method, args);
+    const state = endpoint && this.states.get(endpoint.id);
+    return pinnedStream(state ? { id: state.endpoint.id, client: state.client } : undefined, def.name, method, args, options);
   }
 
   /** Balances (or routes by shard key) and retries; `options.deadline` is set. */

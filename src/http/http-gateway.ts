@@ -11,6 +11,7 @@ import { httpStatusOf } from './status-map';
 import { TUNNEL_PATH } from '../protocol/tunnel';
 import { throughInterceptors, type SurfaceMethod } from './surfaces';
 import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
+import { HttpStreamOwner } from '../stream/http-stream';
 
 export const DEFAULT_HTTP_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
@@ -119,6 +120,10 @@ export class HttpGateway {
       entry = this.host.table.lookup(request.service, request.method);
     } catch (err) {
       return sendError(res, err as RpcError);
+    }
+    if (entry.stream) {
+      const host = { handleTimeoutMs: this.host.handleTimeoutMs, onHandlerError: this.host.onHandlerError.bind(this.host), sendError: (r: ServerResponse, e: RpcError) => sendError(r, e) };
+      return new HttpStreamOwner(res, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, host).start(entry, { ...request, args });
     }
     const owner = new HttpCallOwner(res, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, this.host);
     const call = new ServerCall(owner, 1, entry, { ...request, args }, Date.now(), this.host.handleTimeoutMs);

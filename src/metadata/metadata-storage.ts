@@ -45,6 +45,11 @@ export interface MethodOptions {
    * nothing). Default `next` for idempotent methods, `fail` for the others.
    */
   shardFailover?: 'next' | 'fail';
+  /**
+   * `'server'`: the handler returns an `AsyncIterable` whose items are streamed to the caller (see
+   * docs/STREAMING.md). An `async *` method streams without it.
+   */
+  stream?: 'server';
 }
 
 export interface MethodRecord {

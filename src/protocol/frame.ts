@@ -42,6 +42,12 @@ export const FrameKind = {
   PONG: 6,
   /** server → client: shutting down, start no new calls here; payload `{reason}` */
   GOAWAY: 7,
+  /** server → client, on a connection that negotiated streams: one item of a server stream; payload the item */
+  STREAM_ITEM: 8,
+  /** client → server: grant a server stream more credit; payload `[messages, bytes]` */
+  WINDOW: 9,
+  /** server → client: the server stream ended well; empty payload (a failure ends it with ERROR) */
+  STREAM_END: 10,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -52,6 +58,17 @@ export const PrefaceStatus = {
   BAD_MAGIC: 3,
   /** The client announced a `maxFrameBytes` below 64, too small for the shortest ERROR frame. */
   FRAME_LIMIT_TOO_SMALL: 4,
+} as const;
+
+/**
+ * Byte 7 of the client's preface carries feature flags (old clients send 0). A server that takes the
+ * flags answers `FEATURES_ACCEPTED | flags` in its status byte; refusal statuses stay below 0x80.
+ */
+export const PrefaceFlags = {
+  /** The peer speaks server streams (frame kinds 8 to 10). */
+  STREAMS: 0x01,
+  /** Set in the server's status byte: accepted, the low bits are the features both sides use. */
+  FEATURES_ACCEPTED: 0x80,
 } as const;
 export type PrefaceStatus = (typeof PrefaceStatus)[keyof typeof PrefaceStatus];
 
@@ -83,5 +100,5 @@ export function decodePreface(bytes: Buffer): Preface {
 }
 
 export function isKnownKind(kind: number): kind is FrameKind {
-  return kind >= FrameKind.REQUEST && kind <= FrameKind.GOAWAY;
+  return kind >= FrameKind.REQUEST && kind <= FrameKind.STREAM_END;
 }

@@ -7,6 +7,7 @@ import type { MethodDefinition, ServiceDefinition } from '../metadata/service-de
 import { scanService, ServiceDefinitionError } from '../metadata/service-scanner';
 import { buildArgumentChecker, type ArgumentChecker } from './argument-checker';
 import { MethodStats } from './method-stats';
+import { isServerStream } from '../stream/stream-window';
 
 /** One callable method of a registered service instance. */
 export interface MethodEntry {
@@ -15,6 +16,8 @@ export interface MethodEntry {
   readonly handler: (...args: unknown[]) => unknown;
   readonly checkArgs: ArgumentChecker;
   readonly stats: MethodStats;
+  /** Decided once at registration: the method streams its result (src/stream/). */
+  readonly stream: boolean;
   /** The method's interceptor chain, or undefined when it has none (the call path then calls the handler directly). */
   chain: ServerNext | undefined;
 }
@@ -61,7 +64,7 @@ export class MethodTable {
     const methods = new Map<string, MethodEntry>();
     for (const m of def.methods.values()) {
       const handler = (instance as Record<string, unknown>)[m.name] as (...args: unknown[]) => unknown;
-      const entry: MethodEntry = { def: m, instance, handler, checkArgs: buildArgumentChecker(m, this.validatorOptions), stats: new MethodStats(), chain: undefined };
+      const entry: MethodEntry = { def: m, instance, handler, checkArgs: buildArgumentChecker(m, this.validatorOptions), stats: new MethodStats(), stream: isServerStream(handler, m.options.stream), chain: undefined };
       entry.chain = buildServerChain(entry, def.target, this.interceptors);
       methods.set(m.name, entry);
     }

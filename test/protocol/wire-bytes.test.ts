@@ -14,14 +14,16 @@ import { IsNumber, NotEquals } from 'class-validator';
 import {
   DEFAULT_MAX_FRAME_BYTES, FrameKind, Method, RpcClient, RpcCode, RpcError, Service, jsonCodec, msgpackCodec, withOptions,
 } from '../../src/index';
-import { encodePreface, FRAME_HEADER_BYTES, PREFACE_BYTES, PrefaceStatus, PROTOCOL_VERSION } from '../../src/protocol/frame';
+import { encodePreface, FRAME_HEADER_BYTES, PREFACE_BYTES, PrefaceFlags, PrefaceStatus, PROTOCOL_VERSION } from '../../src/protocol/frame';
 import { FrameWriter, writeHeader } from '../../src/protocol/frame-writer';
 import { encodeRequest } from '../../src/protocol/request';
 import { rawConnect, startServer } from '../helpers/servers';
 
 const VECTORS = {
-  clientPreface: '4d5952504301000001000000',
-  serverPreface: '4d5952504301000001000000',
+  clientPreface: '4d5952504301000101000000',
+  serverPreface: '4d5952504301008101000000',
+  legacyClientPreface: '4d5952504301000001000000',
+  legacyServerPreface: '4d5952504301000001000000',
   request: '0000001f01000000015b2243616c63756c61746f72222c22616464222c5b322c335d2c313030305d',
   response: '00000001020000000135',
   error:
@@ -41,8 +43,14 @@ const VECTORS = {
   ping: '000000000500000003',
   pong: '000000000600000003',
   goaway: '0000002107000000007b22726561736f6e223a22736572766572207368757474696e6720646f776e227d',
-  msgpackClientPreface: '4d5952504301010001000000',
-  msgpackServerPreface: '4d5952504301010001000000',
+  // Server streams; test/stream/stream-wire.test.ts checks these against a real server.
+  streamRequest: '0000001901000000015b2246656564222c22636f756e74222c5b325d2c313030305d',
+  window: '0000000c09000000015b36342c313034383537365d',
+  item0: '00000001080000000130',
+  item1: '00000001080000000131',
+  streamEnd: '000000000a00000001',
+  msgpackClientPreface: '4d5952504301010101000000',
+  msgpackServerPreface: '4d5952504301018101000000',
   msgpackRequest: '00000016010000000194aa43616c63756c61746f72a3616464920203cd03e8',
   msgpackResponse: '00000001020000000105',
   version2Preface: '4d5952504302000001000000',
@@ -181,10 +189,13 @@ describe('wire bytes: the library encoders produce the documented bytes', () => 
     encodePreface({ version: PROTOCOL_VERSION, codec, status, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES }, reason);
 
   test('prefaces: client and server, JSON and MessagePack', () => {
-    assert.equal(preface(jsonCodec.id).toString('hex'), VECTORS.clientPreface);
-    assert.equal(preface(jsonCodec.id).toString('hex'), VECTORS.serverPreface);
-    assert.equal(preface(msgpackCodec.id).toString('hex'), VECTORS.msgpackClientPreface);
-    assert.equal(preface(msgpackCodec.id).toString('hex'), VECTORS.msgpackServerPreface);
+    const accepted = PrefaceFlags.FEATURES_ACCEPTED | PrefaceFlags.STREAMS;
+    assert.equal(preface(jsonCodec.id, PrefaceFlags.STREAMS).toString('hex'), VECTORS.clientPreface);
+    assert.equal(preface(jsonCodec.id, accepted).toString('hex'), VECTORS.serverPreface);
+    assert.equal(preface(jsonCodec.id).toString('hex'), VECTORS.legacyClientPreface);
+    assert.equal(preface(jsonCodec.id).toString('hex'), VECTORS.legacyServerPreface);
+    assert.equal(preface(msgpackCodec.id, PrefaceFlags.STREAMS).toString('hex'), VECTORS.msgpackClientPreface);
+    assert.equal(preface(msgpackCodec.id, accepted).toString('hex'), VECTORS.msgpackServerPreface);
     assert.equal(preface(jsonCodec.id).length, PREFACE_BYTES);
   });
 

@@ -1,0 +1,30 @@
+import type { CallOptions } from '../client/call-options';
+import type { RpcClient } from '../client/rpc-client';
+import { RpcCode, RpcError } from '../errors/rpc-error';
+
+/** The endpoint a cluster stream is pinned to. */
+export interface StreamTarget {
+  readonly id: string;
+  readonly client: RpcClient;
+}
+
+/**
+ * A cluster stream, pinned to the one endpoint the balancer (or the shard key) picked when it opened. It is never
+ * failed over mid-stream: items already delivered cannot be taken back, so a lost endpoint ends it with
+ * `UNAVAILABLE` saying how many items arrived, and the caller decides whether to open it again.
+ */
+export async function* pinnedStream(target: StreamTarget | undefined, service: string, method: string, args: unknown[], options: CallOptions | undefined): AsyncGenerator<unknown, void, undefined> {
+  const what = `${service}.${method}`;
+  if (target === undefined) throw new RpcError(RpcCode.UNAVAILABLE, `${what}: no endpoint available for the stream`, { mayHaveRun: false });
+  let delivered = 0;
+  try {
+    for await (const item of target.client.stream(service, method, args, options)) {
+      delivered++;
+      yield item;
+    }
+  } catch (err) {
+    if (!RpcError.is(err) || err.code !== RpcCode.UNAVAILABLE) throw err;
+    const message = `${what}: the stream from ${target.id} failed after ${delivered} items (${err.message}); streams stay on one endpoint and are not failed over`;
+    throw new RpcError(RpcCode.UNAVAILABLE, message, { cause: err, mayHaveRun: delivered > 0 || err.mayHaveRun });
+  }
+}

@@ -1,0 +1,40 @@
+/** Credit a client grants a server stream when it opens it, and again as the consumer takes items. */
+export const DEFAULT_STREAM_WINDOW_MESSAGES = 64;
+/** Byte credit of a server stream's window (encoded item payloads). */
+export const DEFAULT_STREAM_WINDOW_BYTES = 1024 * 1024;
+
+/** What a stream's sender may still send: items and payload bytes. */
+export class Credit {
+  messages = 0;
+  bytes = 0;
+
+  /** An item may go while both counts are positive (one item may overshoot the byte credit). */
+  get open(): boolean {
+    return this.messages > 0 && this.bytes > 0;
+  }
+
+  /** Adds a WINDOW grant; refuses what is not two non-negative safe integers. */
+  grant(value: unknown): boolean {
+    if (!Array.isArray(value) || value.length !== 2) return false;
+    const [messages, bytes] = value as unknown[];
+    if (!isCount(messages) || !isCount(bytes)) return false;
+    this.messages = Math.min(this.messages + messages, Number.MAX_SAFE_INTEGER);
+    this.bytes = Math.min(this.bytes + bytes, Number.MAX_SAFE_INTEGER);
+    return true;
+  }
+
+  spend(payloadBytes: number): void {
+    this.messages -= 1;
+    this.bytes -= payloadBytes;
+  }
+}
+
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+/** Whether a handler streams its result: declared with `@Method({ stream: 'server' })` or an `async *` method. */
+export function isServerStream(handler: unknown, declared: string | undefined): boolean {
+  if (declared === 'server') return true;
+  return typeof handler === 'function' && handler.constructor.name === 'AsyncGeneratorFunction';
+}
