@@ -22,16 +22,23 @@ function readJson<T>(name: string): T | undefined {
 
 function mainRows(cells: CellSummary[]): string[][] {
   const rows: string[][] = [];
-  const find = (w: string, n: number, s: string): CellSummary | undefined => cells.find((c) => c.workload === w && c.inFlight === n && c.system === s);
-  for (const [w, label] of [['add', 'add'], ['echo-1k', 'echo 1 KiB'], ['echo-64k', 'echo 64 KiB']] as const) {
+  const find = (w: string, n: number, s: string): CellSummary | undefined =>
+    cells.find((c) => c.workload === w && c.inFlight === n && c.system === s);
+  for (const [w, label] of [
+    ['add', 'add'],
+    ['echo-1k', 'echo 1 KiB'],
+    ['echo-64k', 'echo 64 KiB'],
+  ] as const) {
     for (const n of [1, 64]) {
       const json = find(w, n, 'myrpc-json');
       const msgpack = find(w, n, 'myrpc-msgpack');
       if (json?.ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC JSON vs raw, calls/s', formatRatio(json.ratio)]);
       if (n === 1 && json?.p50Ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC JSON vs raw, p50', formatRatio(json.p50Ratio)]);
-      if (json && msgpack) rows.push([`${label} @${n}`, 'MessagePack vs JSON, calls/s', formatRatio(msgpack.callsPerSec / json.callsPerSec)]);
+      if (json && msgpack)
+        rows.push([`${label} @${n}`, 'MessagePack vs JSON, calls/s', formatRatio(msgpack.callsPerSec / json.callsPerSec)]);
       const intercepted = find(w, n, 'myrpc-intercepted');
-      if (json && intercepted) rows.push([`${label} @${n}`, 'empty interceptors vs none, calls/s', formatRatio(intercepted.callsPerSec / json.callsPerSec)]);
+      if (json && intercepted)
+        rows.push([`${label} @${n}`, 'empty interceptors vs none, calls/s', formatRatio(intercepted.callsPerSec / json.callsPerSec)]);
       const tls = find(w, n, 'myrpc-tls');
       if (tls?.ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC over TLS vs raw TLS, calls/s', formatRatio(tls.ratio)]);
     }
@@ -40,15 +47,26 @@ function mainRows(cells: CellSummary[]): string[][] {
 }
 
 function scaleRows(rows: ScaleRow[], memory: MemoryResult[]): string[][] {
-  const out = rows.filter((r) => r.system !== 'raw' && r.baseline !== r.system && r.ratio !== 1).map((r) => [r.what, `${r.system} vs ${r.baseline}, calls/s`, formatRatio(r.ratio)]);
-  for (const m of memory) out.push([`${m.connectionsOpened.toLocaleString('en-US')} idle connections`, 'server RSS per connection', `${(m.perConnectionBytes / 1024).toFixed(1)} KiB`]);
+  const out = rows
+    .filter((r) => r.system !== 'raw' && r.baseline !== r.system && r.ratio !== 1)
+    .map((r) => [r.what, `${r.system} vs ${r.baseline}, calls/s`, formatRatio(r.ratio)]);
+  for (const m of memory)
+    out.push([
+      `${m.connectionsOpened.toLocaleString('en-US')} idle connections`,
+      'server RSS per connection',
+      `${(m.perConnectionBytes / 1024).toFixed(1)} KiB`,
+    ]);
   return out;
 }
 
 function registryRows(f: RegistryFigures): string[][] {
   const n = f.instances.toLocaleString('en-US');
   return [
-    [`registry, ${n} instances`, 'register / renew per second', `${Math.round(f.registerPerSec).toLocaleString('en-US')} / ${Math.round(f.renewPerSec).toLocaleString('en-US')}`],
+    [
+      `registry, ${n} instances`,
+      'register / renew per second',
+      `${Math.round(f.registerPerSec).toLocaleString('en-US')} / ${Math.round(f.renewPerSec).toLocaleString('en-US')}`,
+    ],
     [`registry, ${n} instances`, 'list p50; change notification p50', `${f.listP50Ms.toFixed(1)} ms; ${f.notifyP50Ms.toFixed(1)} ms`],
   ];
 }
@@ -58,7 +76,10 @@ function main(): void {
   const quick = args.includes('--quick');
   const started = Date.now();
   step('run.js', args);
-  step('scale.js', args.filter((a) => a === '--quick' || a.startsWith('--runs')));
+  step(
+    'scale.js',
+    args.filter((a) => a === '--quick' || a.startsWith('--runs')),
+  );
   step('registry.js', quick ? ['--quick'] : []);
   step('ring.js', []);
   step('dead-endpoints.js', [quick ? '1' : '5']);
@@ -72,7 +93,9 @@ function main(): void {
   } catch {
     // not a git checkout
   }
-  console.log(`\nSummary (${quick ? 'quick' : 'full'} run at ${revision}, ${((Date.now() - started) / 1000).toFixed(0)} s; ratios within the same run):\n`);
+  console.log(
+    `\nSummary (${quick ? 'quick' : 'full'} run at ${revision}, ${((Date.now() - started) / 1000).toFixed(0)} s; ratios within the same run):\n`,
+  );
   console.log(renderTable(['cell', 'figure', ' value'], rows));
 }
 

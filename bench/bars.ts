@@ -59,9 +59,10 @@ function stallBar(cells: CellSummary[]): BarVerdict {
   const slowest = Math.max(0, ...mine.map((c) => c.maxMs));
   const bar = 'no stall: every MyRPC cell completes calls, none slower than 5 s, no errors';
   if (mine.length === 0) return { bar, measured: 'not measured', pass: undefined };
-  const measured = bad.length === 0
-    ? `${mine.length} cells, slowest call ${formatLatency(slowest)}`
-    : bad.map((c) => `${c.system} ${c.workload} @${c.inFlight}: ${c.flags.join('; ')}`).join(' | ');
+  const measured =
+    bad.length === 0
+      ? `${mine.length} cells, slowest call ${formatLatency(slowest)}`
+      : bad.map((c) => `${c.system} ${c.workload} @${c.inFlight}: ${c.flags.join('; ')}`).join(' | ');
   return { bar, measured, pass: bad.length === 0 };
 }
 

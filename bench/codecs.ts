@@ -40,4 +40,9 @@ const rows = CASES.map(([name, value]) => {
   ].map((v) => (typeof v === 'number' ? v.toFixed(0) : v));
 });
 console.log(`ns per call, ${REPS.toLocaleString('en-US')} calls each:`);
-console.log(renderTable(['payload', ' JSON enc', ' JSON dec', ' @msgpack/msgpack enc', ' @msgpack/msgpack dec', ' MyRPC msgpack enc', ' MyRPC msgpack dec'], rows));
+console.log(
+  renderTable(
+    ['payload', ' JSON enc', ' JSON dec', ' @msgpack/msgpack enc', ' @msgpack/msgpack dec', ' MyRPC msgpack enc', ' MyRPC msgpack dec'],
+    rows,
+  ),
+);

@@ -31,23 +31,28 @@ async function closedPort(): Promise<number> {
 
 async function scenario(dead: number, livePorts: number[]): Promise<string> {
   const deadPorts = await Promise.all(Array.from({ length: dead }, () => closedPort()));
-  const cluster = new ClusterClient({ endpoints: [...deadPorts, ...livePorts].map((port) => ({ host: '127.0.0.1', port })), client: { connectTimeoutMs: 1000 } });
+  const cluster = new ClusterClient({
+    endpoints: [...deadPorts, ...livePorts].map((port) => ({ host: '127.0.0.1', port })),
+    client: { connectTimeoutMs: 1000 },
+  });
   const kv = withOptions(cluster.proxy(KeyValueContract), { timeoutMs: 1500 });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   let ok = 0;
   let failed = 0;
   const stopAt = Date.now() + RUN_MS;
-  await Promise.all(Array.from({ length: CALLERS }, async (_, c) => {
-    for (let i = 0; Date.now() < stopAt; i++) {
-      try {
-        await (i % 2 === 0 ? kv.stats() : kv.get(`key-${c}-${i % 50}`));
-        ok++;
-      } catch {
-        failed++;
+  await Promise.all(
+    Array.from({ length: CALLERS }, async (_, c) => {
+      for (let i = 0; Date.now() < stopAt; i++) {
+        try {
+          await (i % 2 === 0 ? kv.stats() : kv.get(`key-${c}-${i % 50}`));
+          ok++;
+        } catch {
+          failed++;
+        }
       }
-    }
-  }));
+    }),
+  );
   delay.disable();
   await cluster.close();
   const share = (100 * ok) / Math.max(1, ok + failed);
@@ -58,7 +63,13 @@ async function main(): Promise<void> {
   const live = await Promise.all(Array.from({ length: LIVE }, (_, i) => startServer(`kv${i}`)));
   try {
     console.log(`\nCluster client vs dead endpoints (${CALLERS} callers, ${RUN_MS / 1000} s each):`);
-    for (const dead of [0, 50, 150]) console.log(await scenario(dead, live.map((l) => l.port)));
+    for (const dead of [0, 50, 150])
+      console.log(
+        await scenario(
+          dead,
+          live.map((l) => l.port),
+        ),
+      );
   } finally {
     for (const l of live) l.child.kill('SIGKILL');
   }

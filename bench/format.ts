@@ -26,6 +26,9 @@ export function renderTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.trim().length, ...rows.map((r) => r[i].length)));
   const right = headers.map((h) => h.startsWith(' '));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(headers.map((h) => h.trim())), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

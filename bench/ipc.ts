@@ -80,7 +80,7 @@ export function toParent(msg: ChildMessage): void {
 
 /** Reports a fatal error to the parent, then exits once the message is out (or after 1 s). */
 export function failChild(err: unknown): void {
-  const message = err instanceof Error ? err.stack ?? err.message : String(err);
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
   console.error(message);
   setTimeout(() => process.exit(1), 1000).unref();
   if (process.send && process.connected) process.send({ type: 'error', message } satisfies ChildMessage, () => process.exit(1));

@@ -36,7 +36,9 @@ interface Stats {
 async function serve(): Promise<void> {
   const server = new RpcServer().register(new Big());
   const { port } = await server.listen(0);
-  process.on('message', () => process.send?.({ rss: process.memoryUsage().rss, bufferedBytes: server.bufferedBytes, connections: server.connectionCount }));
+  process.on('message', () =>
+    process.send?.({ rss: process.memoryUsage().rss, bufferedBytes: server.bufferedBytes, connections: server.connectionCount }),
+  );
   process.send?.({ port });
 }
 
@@ -48,7 +50,8 @@ function frame(kind: FrameKind, id: number, payload: string): Buffer {
   return out;
 }
 
-const preface = (): Buffer => encodePreface({ version: PROTOCOL_VERSION, codec: jsonCodec.id, status: PrefaceStatus.OK, maxFrameBytes: 16 * MiB });
+const preface = (): Buffer =>
+  encodePreface({ version: PROTOCOL_VERSION, codec: jsonCodec.id, status: PrefaceStatus.OK, maxFrameBytes: 16 * MiB });
 
 function ask(child: ChildProcess): Promise<Stats> {
   return new Promise((resolve) => {
@@ -81,11 +84,17 @@ async function nonReader(child: ChildProcess, port: number, method: 'sync' | 'la
   const before = await ask(child);
   const socket = await open(port);
   socket.pause();
-  const burst = Buffer.concat(Array.from({ length: 2000 }, (_, i) => frame(FrameKind.REQUEST, i + 1, jsonCodec.encode(encodeRequest('Big', method, [65536], 30_000)) as string)));
+  const burst = Buffer.concat(
+    Array.from({ length: 2000 }, (_, i) =>
+      frame(FrameKind.REQUEST, i + 1, jsonCodec.encode(encodeRequest('Big', method, [65536], 30_000)) as string),
+    ),
+  );
   socket.write(Buffer.concat([preface(), burst]));
   const peak = await peaks(child, 3000);
-  console.log(`non-reader, 2,000 x 64 KiB answers (${method === 'sync' ? 'synchronous' : 'asynchronous'} handler, ${(burst.length / 1000).toFixed(0)} KB sent): ` +
-    `server RSS +${((peak.rss - before.rss) / MiB).toFixed(1)} MiB, bufferedBytes peak ${(peak.bufferedBytes / MiB).toFixed(1)} MiB`);
+  console.log(
+    `non-reader, 2,000 x 64 KiB answers (${method === 'sync' ? 'synchronous' : 'asynchronous'} handler, ${(burst.length / 1000).toFixed(0)} KB sent): ` +
+      `server RSS +${((peak.rss - before.rss) / MiB).toFixed(1)} MiB, bufferedBytes peak ${(peak.bufferedBytes / MiB).toFixed(1)} MiB`,
+  );
   socket.destroy();
 }
 
@@ -108,8 +117,10 @@ async function hogs(child: ChildProcess, port: number): Promise<void> {
     socket.write(body);
   }
   const peak = await peaks(child, 20_000, () => closed === 16);
-  console.log(`16 peers each holding all but the last byte of a 16 MiB frame: ${closed} of 16 closed, the last after ${(lastClosedMs / 1000).toFixed(1)} s; ` +
-    `server RSS +${((peak.rss - before.rss) / MiB).toFixed(1)} MiB, bufferedBytes peak ${(peak.bufferedBytes / MiB).toFixed(1)} MiB`);
+  console.log(
+    `16 peers each holding all but the last byte of a 16 MiB frame: ${closed} of 16 closed, the last after ${(lastClosedMs / 1000).toFixed(1)} s; ` +
+      `server RSS +${((peak.rss - before.rss) / MiB).toFixed(1)} MiB, bufferedBytes peak ${(peak.bufferedBytes / MiB).toFixed(1)} MiB`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -40,7 +40,12 @@ export function openFileLimit(): number {
 export function raiseFileLimit(pid: number | undefined, needed: number): number {
   if (pid === undefined) return NaN;
   try {
-    const [soft, hard] = execFileSync('prlimit', ['--pid', String(pid), '--nofile', '--raw', '--noheadings', '--output=SOFT,HARD'], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+    const [soft, hard] = execFileSync('prlimit', ['--pid', String(pid), '--nofile', '--raw', '--noheadings', '--output=SOFT,HARD'], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (soft >= needed) return soft;
     const wanted = Math.min(needed, hard);
     execFileSync('prlimit', ['--pid', String(pid), `--nofile=${wanted}:${hard}`]);

@@ -20,7 +20,14 @@ export interface BenchOptions {
   cpuProf: boolean;
 }
 
-const ALIASES: Record<string, SystemName> = { json: 'myrpc-json', msgpack: 'myrpc-msgpack', grpc: 'grpc', raw: 'raw', tls: 'myrpc-tls', intercepted: 'myrpc-intercepted' };
+const ALIASES: Record<string, SystemName> = {
+  json: 'myrpc-json',
+  msgpack: 'myrpc-msgpack',
+  grpc: 'grpc',
+  raw: 'raw',
+  tls: 'myrpc-tls',
+  intercepted: 'myrpc-intercepted',
+};
 
 export const USAGE = `usage: node dist/bench/run.js [--quick] [--only=<system>[,<system>…]] [--no-memory] [--runs=N] [--cpu-prof]
   systems: raw, myrpc-json (json), myrpc-msgpack (msgpack), grpc, raw-tls, myrpc-tls (tls),

@@ -97,7 +97,7 @@ export class RawClient implements BenchClient {
   }
 
   private call(m: string, a: unknown[]): Promise<unknown> {
-    const id = this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
+    const id = (this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.writer.write(JSON.stringify({ id, m, a }));

@@ -22,13 +22,20 @@ const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 
 function machine(): Record<string, unknown> {
   const list = cpus();
-  return { cpus: list.length, cpuModel: list[0]?.model ?? '?', totalMemBytes: totalmem(), node: process.version, platform: `${process.platform} ${process.arch}` };
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? '?',
+    totalMemBytes: totalmem(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
 }
 
 /** The commit measured, with a mark when the work tree differs from it. */
 function revision(): string {
   try {
-    const git = (args: string[]): string => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (args: string[]): string =>
+      execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src']) === '' ? '' : ' (src/ modified)'}`;
   } catch {
     return 'unknown';
@@ -43,17 +50,51 @@ function tableRows(cells: CellSummary[]): string[][] {
   return cells.map((c) => {
     const spread = c.runs.length > 1 ? `${formatRate(c.minCallsPerSec)}–${formatRate(c.maxCallsPerSec)}` : '';
     const cpu = [c.serverCpuUsPerCall, c.clientCpuUsPerCall].map((us) => (Number.isFinite(us) ? us.toFixed(1) : '-'));
-    return [workloadLabel(c.workload), String(c.inFlight), c.system, formatRate(c.callsPerSec), spread, formatLatency(c.p50Ms), formatLatency(c.p99Ms), formatRatio(c.ratio), formatRatio(c.p50Ratio), ...cpu, c.flags.join('; ')];
+    return [
+      workloadLabel(c.workload),
+      String(c.inFlight),
+      c.system,
+      formatRate(c.callsPerSec),
+      spread,
+      formatLatency(c.p50Ms),
+      formatLatency(c.p99Ms),
+      formatRatio(c.ratio),
+      formatRatio(c.p50Ratio),
+      ...cpu,
+      c.flags.join('; '),
+    ];
   });
 }
 
 function renderCells(cells: CellSummary[]): string {
-  const headers = ['workload', ' in flight', 'system', ' calls/s', ' runs min–max', ' p50', ' p99', ' calls/s vs raw', ' p50 vs raw', ' srv CPU µs/call', ' cli CPU µs/call', 'flags'];
+  const headers = [
+    'workload',
+    ' in flight',
+    'system',
+    ' calls/s',
+    ' runs min–max',
+    ' p50',
+    ' p99',
+    ' calls/s vs raw',
+    ' p50 vs raw',
+    ' srv CPU µs/call',
+    ' cli CPU µs/call',
+    'flags',
+  ];
   return renderTable(headers, tableRows(cells));
 }
 
 function renderMemory(results: MemoryResult[]): string {
-  const headers = ['server', ' idle RSS', ' connections', ' RSS with them', ' RSS per conn.', ' heap idle → loaded', ' heap per conn.', 'note'];
+  const headers = [
+    'server',
+    ' idle RSS',
+    ' connections',
+    ' RSS with them',
+    ' RSS per conn.',
+    ' heap idle → loaded',
+    ' heap per conn.',
+    'note',
+  ];
   const rows = results.map((m) => [
     m.system,
     formatBytes(m.idleRssBytes),
@@ -93,9 +134,13 @@ async function main(): Promise<void> {
   console.log(`revision: ${revision()}`);
   console.log(`machine: ${JSON.stringify(machine())}, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
   if (loadBefore[0] > cpus().length / 2) {
-    console.log(`WARNING: the machine is already busy (1-minute load ${loadBefore[0].toFixed(2)} on ${cpus().length} CPUs): absolute figures will be low and noisy; ratios less so`);
+    console.log(
+      `WARNING: the machine is already busy (1-minute load ${loadBefore[0].toFixed(2)} on ${cpus().length} CPUs): absolute figures will be low and noisy; ratios less so`,
+    );
   }
-  console.log(`mode: ${opts.quick ? 'quick' : 'full'}; ${opts.runs} run(s) per cell, each ${opts.warmupMs} ms warm-up + ${opts.durationMs} ms measured, median reported; systems: ${opts.systems.join(', ')}`);
+  console.log(
+    `mode: ${opts.quick ? 'quick' : 'full'}; ${opts.runs} run(s) per cell, each ${opts.warmupMs} ms warm-up + ${opts.durationMs} ms measured, median reported; systems: ${opts.systems.join(', ')}`,
+  );
 
   let cells: CellSummary[] = [];
   if (opts.systems.some((s) => s.endsWith('-tls'))) benchTls(); // once, here: the children inherit its folder
@@ -123,11 +168,26 @@ async function main(): Promise<void> {
     console.log('\nTargets:');
     console.log(renderBars(verdicts));
   }
-  console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; took ${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s`);
+  console.log(
+    `\nload average after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; took ${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s`,
+  );
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, 'latest.json');
-  const report = { revision: revision(), started: started.toISOString(), finished: finished.toISOString(), machine: machine(), loadAverageBefore: loadBefore, loadAverageAfter: loadavg(), options: opts, cells, memory, bars: verdicts };
+  const report = {
+    revision: revision(),
+    started: started.toISOString(),
+    finished: finished.toISOString(),
+    machine: machine(),
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg(),
+    options: opts,
+    cells,
+    memory,
+    bars: verdicts,
+  };
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`results written to ${file}`);
 }

@@ -27,7 +27,13 @@ export interface ScaleRow {
 }
 
 /** Rounds of (baseline, other), alternating which goes first; medians of each and of the per-round ratios. */
-async function compare(base: SystemPair, other: SystemPair, workload: WorkloadName, inFlight: number, runs: number): Promise<[RunResult[], RunResult[], number]> {
+async function compare(
+  base: SystemPair,
+  other: SystemPair,
+  workload: WorkloadName,
+  inFlight: number,
+  runs: number,
+): Promise<[RunResult[], RunResult[], number]> {
   const a: RunResult[] = [];
   const b: RunResult[] = [];
   for (let round = 0; round < runs; round++) {
@@ -43,7 +49,15 @@ async function compare(base: SystemPair, other: SystemPair, workload: WorkloadNa
 }
 
 function row(what: string, system: SystemName, runs: RunResult[], ratio: number, baseline: string): ScaleRow {
-  return { what, system, callsPerSec: median(runs.map((r) => r.callsPerSec)), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)), ratio, baseline };
+  return {
+    what,
+    system,
+    callsPerSec: median(runs.map((r) => r.callsPerSec)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    ratio,
+    baseline,
+  };
 }
 
 async function withPairs<T>(pairs: SystemPair[], fn: () => Promise<T>): Promise<T> {
@@ -74,7 +88,11 @@ async function clusterRows(opts: BenchOptions): Promise<ScaleRow[]> {
   const direct = new SystemPair('myrpc-json', opts, []);
   const cluster = new SystemPair('myrpc-cluster', opts, []);
   await withPairs([direct, cluster], async () => {
-    for (const [workload, inFlight] of [['add', 1], ['add', SCALE_IN_FLIGHT], ['echo-1k', SCALE_IN_FLIGHT]] as const) {
+    for (const [workload, inFlight] of [
+      ['add', 1],
+      ['add', SCALE_IN_FLIGHT],
+      ['echo-1k', SCALE_IN_FLIGHT],
+    ] as const) {
       const [a, b, ratio] = await compare(direct, cluster, workload, inFlight, opts.runs);
       const what = `${workload === 'add' ? 'add' : 'echo 1 KiB'} @${inFlight}, ClusterClient vs RpcClient`;
       rows.push(row(what, 'myrpc-json', a, 1, 'RpcClient'), row(what, 'myrpc-cluster', b, ratio, 'RpcClient'));
@@ -85,12 +103,34 @@ async function clusterRows(opts: BenchOptions): Promise<ScaleRow[]> {
 
 function renderRows(rows: ScaleRow[]): string {
   const headers = ['what', 'system', ' calls/s', ' p50', ' p99', ' vs', 'baseline'];
-  return renderTable(headers, rows.map((r) => [r.what, r.system, formatRate(r.callsPerSec), formatLatency(r.p50Ms), formatLatency(r.p99Ms), formatRatio(r.ratio), r.baseline]));
+  return renderTable(
+    headers,
+    rows.map((r) => [
+      r.what,
+      r.system,
+      formatRate(r.callsPerSec),
+      formatLatency(r.p50Ms),
+      formatLatency(r.p99Ms),
+      formatRatio(r.ratio),
+      r.baseline,
+    ]),
+  );
 }
 
 function renderMemory(results: MemoryResult[]): string {
   const headers = ['server', ' connections', ' idle RSS', ' RSS with them', ' RSS per conn.', ' heap per conn.', 'note'];
-  return renderTable(headers, results.map((m) => [m.system, `${m.connectionsOpened}/${m.connectionsRequested}`, formatBytes(m.idleRssBytes), formatBytes(m.loadedRssBytes), formatBytes(m.perConnectionBytes), formatBytes(m.heapPerConnectionBytes), m.error ?? '']));
+  return renderTable(
+    headers,
+    results.map((m) => [
+      m.system,
+      `${m.connectionsOpened}/${m.connectionsRequested}`,
+      formatBytes(m.idleRssBytes),
+      formatBytes(m.loadedRssBytes),
+      formatBytes(m.perConnectionBytes),
+      formatBytes(m.heapPerConnectionBytes),
+      m.error ?? '',
+    ]),
+  );
 }
 
 async function main(): Promise<void> {

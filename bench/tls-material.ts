@@ -23,7 +23,23 @@ export function benchTls(): BenchTls {
     run('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'server.key');
     run('req', '-new', '-key', 'server.key', '-subj', '/CN=127.0.0.1', '-out', 'server.csr');
     writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server.crt');
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'server.ext',
+      '-out',
+      'server.crt',
+    );
     process.env[ENV_DIR] = dir;
   }
   const read = (f: string): string => readFileSync(join(dir as string, f), 'utf8');

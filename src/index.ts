@@ -22,7 +22,13 @@ export { msgpackCodec } from './codec/msgpack-codec';
 
 export { FrameKind, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES } from './protocol/frame';
 
-export { RpcServer, DEFAULT_GRACE_MS, DEFAULT_HANDLE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS } from './server/rpc-server';
+export {
+  RpcServer,
+  DEFAULT_GRACE_MS,
+  DEFAULT_HANDLE_TIMEOUT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_WRITE_TIMEOUT_MS,
+} from './server/rpc-server';
 export {
   DEFAULT_OUTPUT_HIGH_WATER_BYTES,
   DEFAULT_MAX_CONCURRENT_CALLS,
@@ -42,8 +48,24 @@ export type { PeerIdentity } from './transport/peer-identity';
 
 export { Use } from './interceptors/use';
 export { compose } from './interceptors/interceptor';
-export type { ServerInterceptor, ServerNext, ServerCallInfo, ClientInterceptor, ClientNext, ClientCallInfo, CallTransport } from './interceptors/interceptor';
-export { bearerAuth, apiKeys, rolesAllowed, AUTHORIZATION_KEY, DEFAULT_AUTH_SCHEMES, type BearerAuthOptions, type TokenVerifier } from './interceptors/auth';
+export type {
+  ServerInterceptor,
+  ServerNext,
+  ServerCallInfo,
+  ClientInterceptor,
+  ClientNext,
+  ClientCallInfo,
+  CallTransport,
+} from './interceptors/interceptor';
+export {
+  bearerAuth,
+  apiKeys,
+  rolesAllowed,
+  AUTHORIZATION_KEY,
+  DEFAULT_AUTH_SCHEMES,
+  type BearerAuthOptions,
+  type TokenVerifier,
+} from './interceptors/auth';
 export { mapErrors, type ErrorRule, type ErrorClass } from './interceptors/error-mapping';
 export { serverTracing, clientTracing, currentTrace, type TracingOptions, type TracerLike } from './interceptors/tracing';
 export { parseTraceparent, formatTraceparent, TRACEPARENT_KEY, type TraceParent } from './interceptors/traceparent';
@@ -72,11 +94,24 @@ export { HashRing, DEFAULT_VIRTUAL_NODES, MAX_RING_POINTS } from './balancer/has
 export { murmur3 } from './balancer/hash';
 export { canonicalShardKey, extractShardKey } from './balancer/shard-key';
 
-export { ClusterClient, DEFAULT_MAX_EJECTION_PERCENT, type ClusterClientOptions, type ClusterEvents, type FailMode, type ShardFailover } from './cluster/cluster-client';
+export {
+  ClusterClient,
+  DEFAULT_MAX_EJECTION_PERCENT,
+  type ClusterClientOptions,
+  type ClusterEvents,
+  type FailMode,
+  type ShardFailover,
+} from './cluster/cluster-client';
 export type { OutlierDetectionOptions } from './cluster/outlier-detector';
 export type { BroadcastProxy, SettledBroadcastProxy, BroadcastOutcome } from './cluster/broadcast';
 export { StaticEndpointSource, type EndpointSource } from './cluster/endpoint-source';
-export { CircuitBreaker, type CircuitBreakerOptions, type BreakerState, type BreakerHooks, type FailureKind } from './cluster/circuit-breaker';
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type BreakerState,
+  type BreakerHooks,
+  type FailureKind,
+} from './cluster/circuit-breaker';
 export { RetryBudget, type RetryBudgetOptions } from './cluster/retry-budget';
 
 export type { Registrar, Registration, LoadReport } from './discovery/registrar';
@@ -84,13 +119,30 @@ export type { Discovery } from './discovery/discovery';
 export { loadAwareWeight } from './discovery/load-weight';
 export { announce, type AnnounceOptions } from './discovery/announce';
 export { RegistryServer, startRegistry, DEFAULT_REGISTRY_PORT, type RegistryServerOptions } from './discovery/registry-server';
-export { RegistryService, DEFAULT_REGISTRY_WARMUP_MS, type Snapshot, type InstanceInfo, type RegistryServiceOptions, type RegisterAnswer } from './discovery/registry-service';
-export { LEASE_TOKEN_METADATA, REGISTRY_TOKEN_METADATA, REGISTRY_TOKEN_ENV, DEFAULT_MAX_ENTRIES_PER_SERVICE, DEFAULT_MAX_SERVICES } from './discovery/registry-guard';
-export { RegistryRegistrar, DEFAULT_REGISTRY_TTL_MS, DEFAULT_REGISTRY_MIN_RETRY_MS, type RegistryRegistrarOptions } from './discovery/registry-registrar';
+export {
+  RegistryService,
+  DEFAULT_REGISTRY_WARMUP_MS,
+  type Snapshot,
+  type InstanceInfo,
+  type RegistryServiceOptions,
+  type RegisterAnswer,
+} from './discovery/registry-service';
+export {
+  LEASE_TOKEN_METADATA,
+  REGISTRY_TOKEN_METADATA,
+  REGISTRY_TOKEN_ENV,
+  DEFAULT_MAX_ENTRIES_PER_SERVICE,
+  DEFAULT_MAX_SERVICES,
+} from './discovery/registry-guard';
+export {
+  RegistryRegistrar,
+  DEFAULT_REGISTRY_TTL_MS,
+  DEFAULT_REGISTRY_MIN_RETRY_MS,
+  type RegistryRegistrarOptions,
+} from './discovery/registry-registrar';
 export { RegistryDiscovery, type RegistryDiscoveryOptions } from './discovery/registry-discovery';
 export { ListDiscovery, type DiscoveryEvents } from './discovery/list-discovery';
 export type { RegistryAddress } from './discovery/registry-address';
-
 
 export type { Logger } from './observability/logger';
 export { silentLogger } from './observability/logger';
@@ -99,4 +151,11 @@ export { TUNNEL_PATH } from './protocol/tunnel';
 export type { DebugSnapshot, MethodSnapshot, ServerFigures } from './http/debug-snapshot';
 export { renderMetricFamilies, type MetricFamily, type MetricSample } from './http/metrics';
 export { registerPromMetrics, type PromRegistryLike, type PromMetricsOptions, type MetricFamilySource } from './observability/prom-metrics';
-export { DescribeService, DESCRIBE_SERVICE, type ServiceDescription, type MethodDescription, type ParamDescription, type JsonSchema } from './server/describe-service';
+export {
+  DescribeService,
+  DESCRIBE_SERVICE,
+  type ServiceDescription,
+  type MethodDescription,
+  type ParamDescription,
+  type JsonSchema,
+} from './server/describe-service';

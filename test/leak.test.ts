@@ -6,7 +6,18 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Ctx, Method, RpcClient, RpcCode, RpcError, RpcServer, Service, withOptions, type CallContext, type ServiceProxy } from '../src/index';
+import {
+  Ctx,
+  Method,
+  RpcClient,
+  RpcCode,
+  RpcError,
+  RpcServer,
+  Service,
+  withOptions,
+  type CallContext,
+  type ServiceProxy,
+} from '../src/index';
 import { until, watchUnhandledRejections } from './helpers/wait';
 import { seededRandom } from './helpers/random';
 
@@ -90,10 +101,14 @@ function timerCensus(): { live(): string[]; readonly created: number; uninstall(
   let created = 0;
   const patchedSet = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
     const site = new Error().stack?.split('\n')[2]?.trim() ?? '?';
-    const timer = realSet((...a: unknown[]) => {
-      live.delete(timer);
-      fn(...a);
-    }, ms, ...args);
+    const timer = realSet(
+      (...a: unknown[]) => {
+        live.delete(timer);
+        fn(...a);
+      },
+      ms,
+      ...args,
+    );
     live.set(timer, site);
     created++;
     return timer;
@@ -198,7 +213,10 @@ class Workload {
   /** Every client ever made has nothing pending. */
   assertNothingPending(): void {
     const pending = this.everyClient.map((c) => c.client.pendingCount);
-    assert.deepEqual(pending, pending.map(() => 0));
+    assert.deepEqual(
+      pending,
+      pending.map(() => 0),
+    );
   }
 
   async close(): Promise<void> {
@@ -297,7 +315,10 @@ test(`no pending entry, timer, listener or running handler is left after ${ROUND
       for (const kind of Object.keys(EXPECTED) as Kind[]) {
         const intended = w.tally.get(`${kind} -> ${EXPECTED[kind]}`) ?? 0;
         const total = w.count(new RegExp(`^${kind} -> `));
-        assert.ok(total > 1000 && intended > total / 2, `${kind}: ${intended} of ${total} ended as ${EXPECTED[kind]}: ${JSON.stringify([...w.tally])}`);
+        assert.ok(
+          total > 1000 && intended > total / 2,
+          `${kind}: ${intended} of ${total} ended as ${EXPECTED[kind]}: ${JSON.stringify([...w.tally])}`,
+        );
       }
       assert.ok(w.count(/ -> UNAVAILABLE$/) > 0, 'some calls lost their connection');
       assert.ok(w.disconnects > 0 && w.replaced > 0);
@@ -313,7 +334,7 @@ test(`no pending entry, timer, listener or running handler is left after ${ROUND
       await sleep(50);
       await nextTurn();
       // The census is not blind: every call that was sent armed its one deadline timer through it.
-      assert.ok(census.created > ROUNDS * CALLS_PER_ROUND / 2, `the census saw only ${census.created} timers`);
+      assert.ok(census.created > (ROUNDS * CALLS_PER_ROUND) / 2, `the census saw only ${census.created} timers`);
       assert.deepEqual(census.live(), [], 'timers still armed');
       assert.equal(activeResources('Timeout'), baseTimeouts);
       assert.equal(activeResources('Immediate'), baseImmediates);

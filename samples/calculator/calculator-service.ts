@@ -13,7 +13,9 @@ export class CalculatorService extends CalculatorContract {
   override compute(operation: Operation): OperationResult {
     const { op, a, b } = operation;
     if (op === 'div' && b === 0) {
-      throw new RpcError(RpcCode.INVALID_ARGUMENT, 'division by zero', { details: [{ path: 'args[0].b', constraint: 'nonZero', message: 'b must not be 0 for div' }] });
+      throw new RpcError(RpcCode.INVALID_ARGUMENT, 'division by zero', {
+        details: [{ path: 'args[0].b', constraint: 'nonZero', message: 'b must not be 0 for div' }],
+      });
     }
     const value = op === 'add' ? a + b : op === 'sub' ? a - b : op === 'mul' ? a * b : a / b;
     return { label: operation.label ?? `${a} ${op} ${b}`, value };

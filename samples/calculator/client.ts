@@ -23,7 +23,9 @@ export async function runCalculatorClient(port: number, log: (line: string) => v
     const slow = withOptions(calc, { signal: controller.signal }).slowSum(1000, 10);
     setTimeout(() => controller.abort(), 100);
     await slow.catch((err: RpcError) => say(`slowSum cancelled after 100 ms -> ${err.code}`));
-    await withOptions(calc, { timeoutMs: 50 }).slowSum(1000, 10).catch((err: RpcError) => say(`slowSum with a 50 ms deadline -> ${err.code} (${err.timeout} timeout)`));
+    await withOptions(calc, { timeoutMs: 50 })
+      .slowSum(1000, 10)
+      .catch((err: RpcError) => say(`slowSum with a 50 ms deadline -> ${err.code} (${err.timeout} timeout)`));
   } finally {
     await client.close();
   }

@@ -2,7 +2,10 @@ import 'reflect-metadata';
 import { RpcServer } from 'myrpc';
 import { CalculatorService } from './calculator-service';
 
-export async function startCalculatorServer(port = 0, host = '127.0.0.1'): Promise<{ server: RpcServer; service: CalculatorService; port: number }> {
+export async function startCalculatorServer(
+  port = 0,
+  host = '127.0.0.1',
+): Promise<{ server: RpcServer; service: CalculatorService; port: number }> {
   const service = new CalculatorService();
   const server = new RpcServer().register(service);
   const address = await server.listen(port, host);

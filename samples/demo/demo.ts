@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   const registryAddress = `127.0.0.1:${registry.port}`;
   const servers = new Map<string, ChildProcess>();
   for (const name of ['kv0', 'kv1', 'kv2']) {
-    servers.set(name, (await start(join(DIST, 'samples/sharded-kv/server.js'), [name, '0', '--registry', registryAddress, '--ttl', '2000'])).child);
+    servers.set(
+      name,
+      (await start(join(DIST, 'samples/sharded-kv/server.js'), [name, '0', '--registry', registryAddress, '--ttl', '2000'])).child,
+    );
   }
   console.log(`registry on ${registryAddress}; servers kv0, kv1, kv2 registered as '${KV_SERVICE}'`);
 
@@ -45,7 +48,12 @@ async function main(): Promise<void> {
   await until(() => discovery.endpoints().length === 3, 5000);
   const cluster = new ClusterClient({ endpoints: discovery, client: { defaultTimeoutMs: 2000 } });
   const kv = withOptions(cluster.proxy(KeyValueContract), { timeoutMs: 2000 });
-  console.log(`discovered ${discovery.endpoints().length} endpoints: ${discovery.endpoints().map((e) => `${e.metadata.name}@${e.id}`).join(', ')}`);
+  console.log(
+    `discovered ${discovery.endpoints().length} endpoints: ${discovery
+      .endpoints()
+      .map((e) => `${e.metadata.name}@${e.id}`)
+      .join(', ')}`,
+  );
 
   const before = new Map<string, string>();
   for (const key of KEYS) before.set(key, (await kv.put(key, `value of ${key}`)).server);
@@ -56,18 +64,20 @@ async function main(): Promise<void> {
   let answered = 0;
   const failures = new Map<string, number>();
   let running = true;
-  const load = Promise.all(Array.from({ length: 4 }, async (_, w) => {
-    for (let i = w; running; i += 4) {
-      sent++;
-      try {
-        await kv.get(KEYS[i % KEYS.length]);
-        answered++;
-      } catch (err) {
-        const code = RpcError.is(err) ? err.code : 'NOT_AN_RPC_ERROR';
-        failures.set(code, (failures.get(code) ?? 0) + 1);
+  const load = Promise.all(
+    Array.from({ length: 4 }, async (_, w) => {
+      for (let i = w; running; i += 4) {
+        sent++;
+        try {
+          await kv.get(KEYS[i % KEYS.length]);
+          answered++;
+        } catch (err) {
+          const code = RpcError.is(err) ? err.code : 'NOT_AN_RPC_ERROR';
+          failures.set(code, (failures.get(code) ?? 0) + 1);
+        }
       }
-    }
-  }));
+    }),
+  );
 
   await new Promise((r) => setTimeout(r, 500));
   const stopping = Date.now();
@@ -89,14 +99,17 @@ async function main(): Promise<void> {
   const failed = [...failures.values()].reduce((a, b) => a + b, 0);
   const codes = [...failures].map(([c, n]) => `${n} ${c}`).join(', ');
   const lost = sent - answered - failed;
-  console.log(`calls during the run: ${sent}; answered ${answered}; failed with a clear error ${failed}${failed ? ` (${codes})` : ''}; lost ${lost}`);
+  console.log(
+    `calls during the run: ${sent}; answered ${answered}; failed with a clear error ${failed}${failed ? ` (${codes})` : ''}; lost ${lost}`,
+  );
 
   await cluster.close();
   await discovery.close();
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
   console.log(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (lost !== 0 || !moved.every((k) => before.get(k) === 'kv1') || stayed.some((k) => after.get(k) !== before.get(k))) process.exitCode = 1;
+  if (lost !== 0 || !moved.every((k) => before.get(k) === 'kv1') || stayed.some((k) => after.get(k) !== before.get(k)))
+    process.exitCode = 1;
 }
 
 function printByServer(owners: Map<string, string>): void {

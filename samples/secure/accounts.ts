@@ -5,7 +5,10 @@ export class AccountNotFound extends Error {}
 
 @Service('Accounts')
 export class AccountsService {
-  private readonly balances = new Map<string, number>([['alice', 120], ['bob', 7]]);
+  private readonly balances = new Map<string, number>([
+    ['alice', 120],
+    ['bob', 7],
+  ]);
 
   /** Open to every authenticated caller. */
   @Method()

@@ -4,10 +4,19 @@ import { AccountsService } from './accounts';
 import type { SecureKeys } from './server';
 
 /** Calls the secure server as the app, then as ops; returns (and prints) what happened. */
-export async function runSecureClient(port: number, tls: TlsClientOptions, keys: SecureKeys, out: (line: string) => void = console.log): Promise<string[]> {
+export async function runSecureClient(
+  port: number,
+  tls: TlsClientOptions,
+  keys: SecureKeys,
+  out: (line: string) => void = console.log,
+): Promise<string[]> {
   const lines: string[] = [];
   const say = (line: string): void => void (lines.push(line), out(line));
-  const outcome = (p: Promise<unknown>): Promise<string> => p.then((v) => JSON.stringify(v), (e: RpcError) => e.code);
+  const outcome = (p: Promise<unknown>): Promise<string> =>
+    p.then(
+      (v) => JSON.stringify(v),
+      (e: RpcError) => e.code,
+    );
   const anonymous = new RpcClient({ port, tls });
   const app = new RpcClient({ port, tls, metadata: { authorization: `Bearer ${keys.app}` } });
   try {

@@ -25,7 +25,8 @@ if (require.main === module) {
     const ttlMs = Number(flag('ttl') ?? 3000);
     const name = argv[0] ?? `kv-${process.pid}`;
     const { server, port } = await startKvServer(name, Number(argv[1] ?? 0));
-    if (registry) await announce(server, new RegistryRegistrar({ registry, ttlMs }), { service: KV_SERVICE, metadata: { name, version: '1' } });
+    if (registry)
+      await announce(server, new RegistryRegistrar({ registry, ttlMs }), { service: KV_SERVICE, metadata: { name, version: '1' } });
     console.log(`${name} listening on 127.0.0.1:${port}${registry ? `, registered with ${registry}` : ''}`);
     process.send?.({ name, port });
     const stop = (): void => void server.close({ graceMs: 2000 }).then(() => process.exit(0));

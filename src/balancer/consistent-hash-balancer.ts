@@ -59,7 +59,11 @@ export class ConsistentHashBalancer implements Balancer {
 
   pick(request: PickRequest, exclude?: ReadonlySet<string>): Endpoint | undefined {
     if (request.shardKey === undefined) {
-      throw new RpcError(RpcCode.INVALID_ARGUMENT, `${request.service}.${request.method} has no shard key; the consistent-hash balancer routes only by key`, { mayHaveRun: false });
+      throw new RpcError(
+        RpcCode.INVALID_ARGUMENT,
+        `${request.service}.${request.method} has no shard key; the consistent-hash balancer routes only by key`,
+        { mayHaveRun: false },
+      );
     }
     const ring = this.currentRing;
     if (ring.size === 0 || this.healthy.size === 0) return undefined;

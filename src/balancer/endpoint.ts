@@ -26,8 +26,15 @@ export const MAX_ENDPOINT_WEIGHT = 1000;
 
 export function makeEndpoint(init: EndpointInit): Endpoint {
   const weight = init.weight ?? 1;
-  if (!(weight > 0 && weight <= MAX_ENDPOINT_WEIGHT)) throw new RangeError(`endpoint ${init.host}:${init.port}: weight must be a number > 0 and <= ${MAX_ENDPOINT_WEIGHT}, got ${weight}`);
-  return Object.freeze({ id: init.id ?? `${init.host}:${init.port}`, host: init.host, port: init.port, weight, metadata: Object.freeze({ ...init.metadata }) });
+  if (!(weight > 0 && weight <= MAX_ENDPOINT_WEIGHT))
+    throw new RangeError(`endpoint ${init.host}:${init.port}: weight must be a number > 0 and <= ${MAX_ENDPOINT_WEIGHT}, got ${weight}`);
+  return Object.freeze({
+    id: init.id ?? `${init.host}:${init.port}`,
+    host: init.host,
+    port: init.port,
+    weight,
+    metadata: Object.freeze({ ...init.metadata }),
+  });
 }
 
 /** Load figures the cluster client keeps per endpoint, read by load-aware balancers. */

@@ -17,7 +17,11 @@ export class HashModuloBalancer implements Balancer {
 
   pick(request: PickRequest, exclude?: ReadonlySet<string>): Endpoint | undefined {
     if (request.shardKey === undefined) {
-      throw new RpcError(RpcCode.INVALID_ARGUMENT, `${request.service}.${request.method} has no shard key; the hash-modulo balancer routes only by key`, { mayHaveRun: false });
+      throw new RpcError(
+        RpcCode.INVALID_ARGUMENT,
+        `${request.service}.${request.method} has no shard key; the hash-modulo balancer routes only by key`,
+        { mayHaveRun: false },
+      );
     }
     if (this.endpoints.length === 0) return undefined;
     return firstAllowed(this.endpoints, murmur3(request.shardKey) % this.endpoints.length, exclude);

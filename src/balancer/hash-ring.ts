@@ -116,7 +116,10 @@ function incrementDecimal(bytes: Buffer, start: number, end: number): number {
 }
 
 /** Stable LSD radix sort of (hash, owner) pairs by hash, two passes of 16 bits. */
-function radixSortByHash(hashes: Uint32Array<ArrayBuffer>, owners: Uint32Array<ArrayBuffer>): [Uint32Array<ArrayBuffer>, Uint32Array<ArrayBuffer>] {
+function radixSortByHash(
+  hashes: Uint32Array<ArrayBuffer>,
+  owners: Uint32Array<ArrayBuffer>,
+): [Uint32Array<ArrayBuffer>, Uint32Array<ArrayBuffer>] {
   let srcH = hashes;
   let srcO = owners;
   let dstH = new Uint32Array(hashes.length);

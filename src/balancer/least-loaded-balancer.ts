@@ -36,6 +36,6 @@ export class LeastLoadedBalancer implements Balancer {
 
   private cost(e: Endpoint): number {
     const latency = this.load.latencyMs(e);
-    return (this.load.inFlight(e) + 1) * (latency > 0 ? latency : 1e-3) / e.weight;
+    return ((this.load.inFlight(e) + 1) * (latency > 0 ? latency : 1e-3)) / e.weight;
   }
 }

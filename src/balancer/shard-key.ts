@@ -32,10 +32,16 @@ export function extractShardKey(def: MethodDefinition, args: readonly unknown[])
   const text = canonicalShardKey(value);
   if (text === undefined) {
     const where = `args[${key.index}]${key.path.map((p) => `.${p}`).join('')}`;
-    throw new RpcError(RpcCode.INVALID_ARGUMENT, `${def.service}.${def.name}: the shard key ${where} must be a string, an integer or a boolean, got ${describe(value)}`, {
-      details: [{ path: where, constraint: 'shardKey', message: `${where} is the shard key and must be a string, an integer or a boolean` }],
-      mayHaveRun: false,
-    });
+    throw new RpcError(
+      RpcCode.INVALID_ARGUMENT,
+      `${def.service}.${def.name}: the shard key ${where} must be a string, an integer or a boolean, got ${describe(value)}`,
+      {
+        details: [
+          { path: where, constraint: 'shardKey', message: `${where} is the shard key and must be a string, an integer or a boolean` },
+        ],
+        mayHaveRun: false,
+      },
+    );
   }
   return text;
 }

@@ -52,7 +52,8 @@ export function intFlag(args: ParsedArgs, name: string, fallback: number): numbe
   const raw = args.flags.get(name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (raw === true || !/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new UsageError(`--${name} takes a whole number, got '${String(raw)}'`);
+  if (raw === true || !/^\d+$/.test(raw) || !Number.isSafeInteger(n))
+    throw new UsageError(`--${name} takes a whole number, got '${String(raw)}'`);
   return n;
 }
 

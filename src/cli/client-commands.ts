@@ -40,7 +40,11 @@ Exit codes: 0 ok, 1 the call failed, 2 usage error, 3 server unreachable, 4 dead
   --metadata     string metadata sent with the call
 ${COMMON}`;
 
-async function withClient<T>(args: ParsedArgs, address: string | undefined, run: (client: RpcClient, timeoutMs: number) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  args: ParsedArgs,
+  address: string | undefined,
+  run: (client: RpcClient, timeoutMs: number) => Promise<T>,
+): Promise<T> {
   if (!address) throw new UsageError('missing <host:port>');
   let target: { host: string; port: number };
   try {
@@ -59,7 +63,14 @@ async function withClient<T>(args: ParsedArgs, address: string | undefined, run:
   }
   const startedAt = Date.now();
   const connectMs = Math.min(timeoutMs, DEFAULT_CONNECT_LIMIT_MS);
-  const client = new RpcClient({ ...target, codec, tls: tlsFromFlags(args), connectTimeoutMs: connectMs, handshakeTimeoutMs: connectMs, defaultTimeoutMs: timeoutMs });
+  const client = new RpcClient({
+    ...target,
+    codec,
+    tls: tlsFromFlags(args),
+    connectTimeoutMs: connectMs,
+    handshakeTimeoutMs: connectMs,
+    defaultTimeoutMs: timeoutMs,
+  });
   client.on('error', () => undefined);
   try {
     // Connecting first, under its own limit, keeps a peer that never answers the preface an unreachable server
@@ -100,7 +111,9 @@ export async function describeCommand(args: ParsedArgs, out: (line: string) => v
     }
     out(`service ${d.name}`);
     for (const m of d.methods) {
-      const params = m.params.map((p) => (m.shardKey?.index === p.index ? `@ShardKey${m.shardKey.path ? `('${m.shardKey.path}')` : ''} ${p.type}` : p.type));
+      const params = m.params.map((p) =>
+        m.shardKey?.index === p.index ? `@ShardKey${m.shardKey.path ? `('${m.shardKey.path}')` : ''} ${p.type}` : p.type,
+      );
       const notes = [m.idempotent ? 'idempotent' : '', m.timeoutMs !== undefined ? `timeout ${m.timeoutMs} ms` : ''].filter(Boolean);
       out(`  ${m.name}(${params.join(', ')})${notes.length ? `  [${notes.join(', ')}]` : ''}`);
     }
@@ -118,7 +131,7 @@ export async function callCommand(args: ParsedArgs, out: (line: string) => void,
   } catch (e) {
     throw new UsageError(`the arguments are not valid JSON: ${(e as Error).message}`);
   }
-  if (!Array.isArray(callArgs)) throw new UsageError('the arguments must be a JSON array, e.g. \'[2, 3]\'');
+  if (!Array.isArray(callArgs)) throw new UsageError("the arguments must be a JSON array, e.g. '[2, 3]'");
   const metadata = parseMetadata(args);
   try {
     return await withClient(args, address, async (client, timeoutMs) => {

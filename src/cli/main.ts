@@ -1,7 +1,18 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { COMMON_FLAGS, parseArgs, UsageError, type FlagSpecs, type ParsedArgs } from './args';
-import { CALL_FLAGS, CALL_HELP, callCommand, DESCRIBE_FLAGS, DESCRIBE_HELP, describeCommand, EXIT, LIST_FLAGS, LIST_HELP, listCommand } from './client-commands';
+import {
+  CALL_FLAGS,
+  CALL_HELP,
+  callCommand,
+  DESCRIBE_FLAGS,
+  DESCRIBE_HELP,
+  describeCommand,
+  EXIT,
+  LIST_FLAGS,
+  LIST_HELP,
+  listCommand,
+} from './client-commands';
 import { REGISTRY_FLAGS, REGISTRY_HELP, registryCommand } from './registry-command';
 
 const HELP = `myrpc <command> [options]
@@ -42,7 +53,11 @@ function commandName(argv: readonly string[]): string | undefined {
 }
 
 /** Runs the CLI; returns the exit code (docs/CLI.md). `out` and `err` print one line each. */
-export async function main(argv: readonly string[], out = (l: string) => console.log(l), err = (l: string) => console.error(l)): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out = (l: string) => console.log(l),
+  err = (l: string) => console.error(l),
+): Promise<number> {
   const name = commandName(argv);
   const command = name === undefined || !Object.hasOwn(COMMANDS, name) ? undefined : COMMANDS[name];
   if (!command) {

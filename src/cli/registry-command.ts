@@ -3,7 +3,12 @@ import { REGISTRY_TOKEN_ENV } from '../discovery/registry-guard';
 import { DEFAULT_REGISTRY_PORT, RegistryServer } from '../discovery/registry-server';
 import { intFlag, stringFlag, type FlagSpecs, type ParsedArgs } from './args';
 
-export const REGISTRY_FLAGS: FlagSpecs = { port: { type: 'string' }, host: { type: 'string' }, 'token-file': { type: 'string' }, insecure: { type: 'boolean' } };
+export const REGISTRY_FLAGS: FlagSpecs = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'token-file': { type: 'string' },
+  insecure: { type: 'boolean' },
+};
 
 export const REGISTRY_HELP = `myrpc registry [--port N] [--host H] [--token-file F] [--insecure]
 

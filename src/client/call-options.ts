@@ -28,7 +28,8 @@ export function mergeOptions(base: CallOptions | undefined, extra: CallOptions):
 export function callDeadline(options: CallOptions | undefined, defaultTimeoutMs: number, now = Date.now()): number {
   const deadline = options?.deadline;
   if (deadline !== undefined) {
-    if (typeof deadline !== 'number' || Number.isNaN(deadline)) throw new RangeError(`deadline must be a number (epoch ms), got ${String(deadline)}`);
+    if (typeof deadline !== 'number' || Number.isNaN(deadline))
+      throw new RangeError(`deadline must be a number (epoch ms), got ${String(deadline)}`);
     return Math.min(deadline, now + MAX_TIMER_MS);
   }
   const timeoutMs = options?.timeoutMs;

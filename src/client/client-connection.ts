@@ -1,7 +1,17 @@
 import type { Duplex } from 'node:stream';
 import type { Codec } from '../codec/codec';
 import { RpcCode, RpcError } from '../errors/rpc-error';
-import { decodePreface, encodePreface, FrameKind, MAGIC, MAX_REQUEST_ID, PREFACE_BYTES, PrefaceFlags, PROTOCOL_VERSION, PrefaceStatus } from '../protocol/frame';
+import {
+  decodePreface,
+  encodePreface,
+  FrameKind,
+  MAGIC,
+  MAX_REQUEST_ID,
+  PREFACE_BYTES,
+  PrefaceFlags,
+  PROTOCOL_VERSION,
+  PrefaceStatus,
+} from '../protocol/frame';
 import { ClientStream, type ClientStreamOwner } from '../stream/client-stream';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
@@ -100,7 +110,14 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
   }
 
   /** Sends one request. The caller has checked `isReady`. */
-  request(service: string, method: string, args: unknown[], deadline: number, signal?: AbortSignal, metadata?: Record<string, string>): Promise<unknown> {
+  request(
+    service: string,
+    method: string,
+    args: unknown[],
+    deadline: number,
+    signal?: AbortSignal,
+    metadata?: Record<string, string>,
+  ): Promise<unknown> {
     // The signal may have aborted while the connection was being opened, after the caller last looked.
     if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
     if (typeof deadline !== 'number' || Number.isNaN(deadline)) {
@@ -109,16 +126,31 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     // Infinity means no limit: the timer maximum, so that both codecs carry the same finite number.
     const timeoutMs = Math.min(deadline - Date.now(), MAX_TIMER_MS);
     if (timeoutMs <= 0) {
-      return Promise.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${service}.${method}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false }));
+      return Promise.reject(
+        new RpcError(RpcCode.DEADLINE_EXCEEDED, `${service}.${method}: deadline exceeded before sending`, {
+          timeout: 'call',
+          mayHaveRun: false,
+        }),
+      );
     }
     let payload: string | Uint8Array;
     try {
       payload = this.options.codec.encode(encodeRequest(service, method, args, Math.ceil(timeoutMs), metadata));
     } catch (err) {
-      return Promise.reject(new RpcError(RpcCode.INVALID_ARGUMENT, `${service}.${method}: arguments could not be encoded: ${(err as Error).message}`, { mayHaveRun: false }));
+      return Promise.reject(
+        new RpcError(RpcCode.INVALID_ARGUMENT, `${service}.${method}: arguments could not be encoded: ${(err as Error).message}`, {
+          mayHaveRun: false,
+        }),
+      );
     }
     if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
-      return Promise.reject(new RpcError(RpcCode.RESOURCE_EXHAUSTED, `${service}.${method}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`, { mayHaveRun: false }));
+      return Promise.reject(
+        new RpcError(
+          RpcCode.RESOURCE_EXHAUSTED,
+          `${service}.${method}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`,
+          { mayHaveRun: false },
+        ),
+      );
     }
     const id = this.allocateId();
     // Past the high-water mark, a call waits its turn (within its deadline) instead of growing the socket's buffer.
@@ -135,20 +167,35 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
    * Opens a server stream (the caller has checked `isReady`): REQUEST, then the first WINDOW. Throws
    * `UNIMPLEMENTED` when the server did not acknowledge streams.
    */
-  openStream(service: string, method: string, args: unknown[], deadline: number, signal?: AbortSignal, metadata?: Record<string, string>): ClientStream {
+  openStream(
+    service: string,
+    method: string,
+    args: unknown[],
+    deadline: number,
+    signal?: AbortSignal,
+    metadata?: Record<string, string>,
+  ): ClientStream {
     const what = `${service}.${method}`;
-    if (!this.serverStreams) throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak server streams`, { mayHaveRun: false });
+    if (!this.serverStreams)
+      throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak server streams`, { mayHaveRun: false });
     if (signal?.aborted) throw cancelledError(what, signal, false);
     const timeoutMs = Math.min(deadline - Date.now(), MAX_TIMER_MS);
-    if (!(timeoutMs > 0)) throw new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false });
+    if (!(timeoutMs > 0))
+      throw new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false });
     let payload: string | Uint8Array;
     try {
       payload = this.options.codec.encode(encodeRequest(service, method, args, Math.ceil(timeoutMs), metadata));
     } catch (err) {
-      throw new RpcError(RpcCode.INVALID_ARGUMENT, `${what}: arguments could not be encoded: ${(err as Error).message}`, { mayHaveRun: false });
+      throw new RpcError(RpcCode.INVALID_ARGUMENT, `${what}: arguments could not be encoded: ${(err as Error).message}`, {
+        mayHaveRun: false,
+      });
     }
     if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
-      throw new RpcError(RpcCode.RESOURCE_EXHAUSTED, `${what}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`, { mayHaveRun: false });
+      throw new RpcError(
+        RpcCode.RESOURCE_EXHAUSTED,
+        `${what}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`,
+        { mayHaveRun: false },
+      );
     }
     const id = this.allocateId();
     const stream = new ClientStream(this, id, what, timeoutMs, signal);
@@ -190,7 +237,12 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
         if (err) reject(err);
         else resolve(Number(process.hrtime.bigint() - started) / 1e6);
       };
-      const timer = unrefTimer(setTimeout(() => done(new RpcError(RpcCode.DEADLINE_EXCEEDED, 'ping: no pong in time', { timeout: 'call' })), clampDelay(timeoutMs)));
+      const timer = unrefTimer(
+        setTimeout(
+          () => done(new RpcError(RpcCode.DEADLINE_EXCEEDED, 'ping: no pong in time', { timeout: 'call' })),
+          clampDelay(timeoutMs),
+        ),
+      );
       this.pings.set(id, { timer, done });
       this.writer.write(FrameKind.PING, id, undefined);
     });
@@ -224,7 +276,12 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     return new Promise((resolve, reject) => {
       let received: Buffer = Buffer.alloc(0);
       let tunnelling = options.httpTunnel === true;
-      const preface = encodePreface({ version: PROTOCOL_VERSION, codec: options.codec.id, status: PrefaceFlags.STREAMS, maxFrameBytes: options.maxFrameBytes });
+      const preface = encodePreface({
+        version: PROTOCOL_VERSION,
+        codec: options.codec.id,
+        status: PrefaceFlags.STREAMS,
+        maxFrameBytes: options.maxFrameBytes,
+      });
       const finish = (err?: RpcError): void => {
         if (this.handshakeFailed === undefined) return;
         this.handshakeFailed = undefined;
@@ -254,7 +311,12 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
         this.becomeReady(received.subarray(verdict));
       };
       this.handshakeFailed = finish;
-      const timer = unrefTimer(setTimeout(() => finish(unavailable(`no MyRPC preface from ${this.remote} within ${options.handshakeTimeoutMs} ms`, 'handshake')), options.handshakeTimeoutMs));
+      const timer = unrefTimer(
+        setTimeout(
+          () => finish(unavailable(`no MyRPC preface from ${this.remote} within ${options.handshakeTimeoutMs} ms`, 'handshake')),
+          options.handshakeTimeoutMs,
+        ),
+      );
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.on('data', onData);
@@ -281,7 +343,11 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       return new RpcError(RpcCode.FAILED_PRECONDITION, `${this.remote} refused the connection: ${reason}`, { mayHaveRun: false });
     }
     if (preface.version !== PROTOCOL_VERSION || preface.codec !== this.options.codec.id) {
-      return new RpcError(RpcCode.FAILED_PRECONDITION, `${this.remote} answered with protocol version ${preface.version} and codec ${preface.codec}; asked for ${PROTOCOL_VERSION} and ${this.options.codec.id}`, { mayHaveRun: false });
+      return new RpcError(
+        RpcCode.FAILED_PRECONDITION,
+        `${this.remote} answered with protocol version ${preface.version} and codec ${preface.codec}; asked for ${PROTOCOL_VERSION} and ${this.options.codec.id}`,
+        { mayHaveRun: false },
+      );
     }
     this.serverMaxFrameBytes = preface.maxFrameBytes;
     return PREFACE_BYTES;
@@ -291,7 +357,13 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     this.state = 'ready';
     this.writer = new FrameWriter(this.socket, {
       writeTimeoutMs: this.options.writeTimeoutMs,
-      onWriteTimeout: () => this.close(unavailable(`${this.remote} did not take our bytes for ${this.options.writeTimeoutMs} ms (write timeout: under 64 KiB taken)`, 'write')),
+      onWriteTimeout: () =>
+        this.close(
+          unavailable(
+            `${this.remote} did not take our bytes for ${this.options.writeTimeoutMs} ms (write timeout: under 64 KiB taken)`,
+            'write',
+          ),
+        ),
       onDrain: () => this.sendBlocked(),
     });
     this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, this.options.maxFrameBytes);
@@ -318,9 +390,13 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     switch (this.liveness.check(Date.now(), this.reader.midFrame, true, true)) {
       case 'stalled':
       case 'squeezed':
-        return this.close(unavailable(`an incomplete frame from ${this.remote} received no byte for ${o.frameStallTimeoutMs} ms (frame stall timeout)`));
+        return this.close(
+          unavailable(`an incomplete frame from ${this.remote} received no byte for ${o.frameStallTimeoutMs} ms (frame stall timeout)`),
+        );
       case 'silent':
-        return this.close(unavailable(`no answer to PING from ${this.remote} within ${o.keepaliveTimeoutMs} ms (keepalive timeout)`, 'keepalive'));
+        return this.close(
+          unavailable(`no answer to PING from ${this.remote} within ${o.keepaliveTimeoutMs} ms (keepalive timeout)`, 'keepalive'),
+        );
       case 'ping':
         // Id 0 is never a call's: the answer is any byte at all, not a PONG matched by id.
         this.writer.write(FrameKind.PING, 0, undefined);
@@ -374,7 +450,9 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     } catch {
       this.streams.delete(id);
       this.writer.write(FrameKind.CANCEL, id, undefined);
-      return stream.end(new RpcError(RpcCode.INTERNAL, `${stream.what}: malformed stream payload from server after ${stream.delivered} items`));
+      return stream.end(
+        new RpcError(RpcCode.INTERNAL, `${stream.what}: malformed stream payload from server after ${stream.delivered} items`),
+      );
     }
     if (kind === FrameKind.STREAM_ITEM) return stream.push(value, payload.length);
     this.streams.delete(id);
@@ -422,12 +500,15 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     this.pending.clear();
     for (const call of calls) {
       const mayHaveRun = call.queued && call.queuedAt < this.writer.flushes;
-      call.reject(new RpcError(reason.code, `${call.what}: ${reason.message}`, { mayHaveRun, timeout: reason.timeout, details: reason.details }));
+      call.reject(
+        new RpcError(reason.code, `${call.what}: ${reason.message}`, { mayHaveRun, timeout: reason.timeout, details: reason.details }),
+      );
     }
     for (const ping of [...this.pings.values()]) ping.done(reason);
     const streams = [...this.streams.values()];
     this.streams.clear();
-    for (const s of streams) s.end(new RpcError(reason.code, `${s.what}: ${reason.message} (after ${s.delivered} items)`, { timeout: reason.timeout }));
+    for (const s of streams)
+      s.end(new RpcError(reason.code, `${s.what}: ${reason.message} (after ${s.delivered} items)`, { timeout: reason.timeout }));
     if (wasOpen) this.options.onClose(this, this.closeReason?.code === RpcCode.CANCELLED ? undefined : reason);
   }
 }
@@ -440,7 +521,12 @@ async function connectStream(o: ClientConnectionOptions, signal: AbortSignal | u
   const remote = `${o.host}:${o.port}`;
   if (signal?.aborted) throw closedWhileConnecting();
   const attempt = new AbortController();
-  const timer = unrefTimer(setTimeout(() => attempt.abort(unavailable(`connect to ${remote} timed out after ${o.connectTimeoutMs} ms`, 'connect')), o.connectTimeoutMs));
+  const timer = unrefTimer(
+    setTimeout(
+      () => attempt.abort(unavailable(`connect to ${remote} timed out after ${o.connectTimeoutMs} ms`, 'connect')),
+      o.connectTimeoutMs,
+    ),
+  );
   const onAbort = (): void => attempt.abort(closedWhileConnecting());
   signal?.addEventListener('abort', onAbort, { once: true });
   try {

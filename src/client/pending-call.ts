@@ -63,7 +63,9 @@ export class PendingCall {
     this.timer = undefined;
     this.owner.abandon(this.id);
     const waiting = this.queued ? '' : ' while waiting for the connection to take more bytes';
-    this.reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${this.what}: deadline exceeded${waiting}`, { timeout: 'call', mayHaveRun: this.queued }));
+    this.reject(
+      new RpcError(RpcCode.DEADLINE_EXCEEDED, `${this.what}: deadline exceeded${waiting}`, { timeout: 'call', mayHaveRun: this.queued }),
+    );
   }
 
   private cancel(): void {

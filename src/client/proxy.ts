@@ -74,7 +74,11 @@ function build<T>(state: ProxyState): ServiceProxy<T> {
 
 function openStream(state: ProxyState, name: string, args: unknown[]): AsyncIterable<unknown> {
   if (state.invoker.streamMethod === undefined) {
-    throw new RpcError(RpcCode.UNIMPLEMENTED, `${state.def.name}.${name} is a server stream; this client does not carry streams (use RpcClient)`, { mayHaveRun: false });
+    throw new RpcError(
+      RpcCode.UNIMPLEMENTED,
+      `${state.def.name}.${name} is a server stream; this client does not carry streams (use RpcClient)`,
+      { mayHaveRun: false },
+    );
   }
   return state.invoker.streamMethod(state.def, name, args, state.options);
 }

@@ -14,7 +14,12 @@ import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
 import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
-export { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS, DEFAULT_CLIENT_WRITE_TIMEOUT_MS } from '../util/limits';
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
+} from '../util/limits';
 
 export interface RpcClientOptions {
   host?: string;
@@ -99,10 +104,14 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.defaultTimeoutMs = this.limits.defaultTimeoutMs;
     if (options.tls !== undefined) clientTlsOptions(options.tls, this.host, this.port); // a bad tls option fails here, not on first call
     this.transportKind = options.connector || options.createConnection ? 'custom' : options.tls ? 'tls' : 'tcp';
-    this.connector = options.connector ?? (options.createConnection ? socketConnector(options.createConnection) : options.tls ? tlsConnector(options.tls) : tcpConnector());
+    this.connector =
+      options.connector ??
+      (options.createConnection ? socketConnector(options.createConnection) : options.tls ? tlsConnector(options.tls) : tcpConnector());
     this.metadata = options.metadata && Object.keys(options.metadata).length > 0 ? { ...options.metadata } : undefined;
     if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
-      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
+      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) =>
+        this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }),
+      );
     }
   }
 
@@ -162,7 +171,13 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.conn = undefined;
   }
 
-  private dispatch(def: ServiceDefinition | undefined, service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+  private dispatch(
+    def: ServiceDefinition | undefined,
+    service: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+  ): Promise<unknown> {
     const chain = this.chain;
     if (chain === undefined) {
       if (this.metadata === undefined) return this.send(service, method, args, options);
@@ -204,10 +219,20 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
         finish();
         reject(cancelledError(what, signal, false));
       };
-      const timer = unrefTimer(setTimeout(() => {
-        finish();
-        reject(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded while connecting`, { timeout: 'call', mayHaveRun: false }));
-      }, clampDelay(deadline - Date.now())));
+      const timer = unrefTimer(
+        setTimeout(
+          () => {
+            finish();
+            reject(
+              new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded while connecting`, {
+                timeout: 'call',
+                mayHaveRun: false,
+              }),
+            );
+          },
+          clampDelay(deadline - Date.now()),
+        ),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.connection().then(
         (c) => {
@@ -234,17 +259,20 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   private async open(): Promise<ClientConnection> {
     const o = this.options;
     try {
-      const conn = await ClientConnection.open({
-        host: this.host,
-        port: this.port,
-        codec: this.codec,
-        ...this.limits,
-        connector: this.connector,
-        transportKind: this.transportKind,
-        httpTunnel: o.httpTunnel,
-        onGoAway: (c, reason) => this.onGoAway(c, reason),
-        onClose: (c, err) => this.onConnectionClose(c, err),
-      }, this.closing.signal);
+      const conn = await ClientConnection.open(
+        {
+          host: this.host,
+          port: this.port,
+          codec: this.codec,
+          ...this.limits,
+          connector: this.connector,
+          transportKind: this.transportKind,
+          httpTunnel: o.httpTunnel,
+          onGoAway: (c, reason) => this.onGoAway(c, reason),
+          onClose: (c, err) => this.onConnectionClose(c, err),
+        },
+        this.closing.signal,
+      );
       if (this.closed) {
         conn.close();
         throw new RpcError(RpcCode.UNAVAILABLE, 'client is closed', { mayHaveRun: false });

@@ -33,7 +33,9 @@ export function broadcastProxy(
   const invoker: Invoker = {
     invoke: run,
     streamMethod: (def, method) => {
-      throw new RpcError(RpcCode.UNIMPLEMENTED, `${def.name}.${method} is a server stream: streams cannot be broadcast`, { mayHaveRun: false });
+      throw new RpcError(RpcCode.UNIMPLEMENTED, `${def.name}.${method} is a server stream: streams cannot be broadcast`, {
+        mayHaveRun: false,
+      });
     },
   };
   return createProxy(invoker, service, options);
@@ -43,9 +45,21 @@ export function broadcastProxy(
  * Calls every target; in `first-error` mode the first failure aborts the others and rejects. A signal that
  * is already aborted rejects at once with `CANCELLED` (nothing is sent); no target rejects with `UNAVAILABLE`.
  */
-export async function runBroadcast(mode: BroadcastMode, targets: EndpointState[], service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
-  if (options.signal?.aborted) throw new RpcError(RpcCode.CANCELLED, `${service}.${method}: broadcast cancelled by the caller before it started`, { mayHaveRun: false, cause: options.signal.reason });
-  if (targets.length === 0) throw new RpcError(RpcCode.UNAVAILABLE, `${service}.${method}: broadcast over zero endpoints`, { mayHaveRun: false });
+export async function runBroadcast(
+  mode: BroadcastMode,
+  targets: EndpointState[],
+  service: string,
+  method: string,
+  args: unknown[],
+  options: CallOptions,
+): Promise<unknown> {
+  if (options.signal?.aborted)
+    throw new RpcError(RpcCode.CANCELLED, `${service}.${method}: broadcast cancelled by the caller before it started`, {
+      mayHaveRun: false,
+      cause: options.signal.reason,
+    });
+  if (targets.length === 0)
+    throw new RpcError(RpcCode.UNAVAILABLE, `${service}.${method}: broadcast over zero endpoints`, { mayHaveRun: false });
   if (mode === 'settled') {
     return Promise.all(
       targets.map((t) =>

@@ -90,9 +90,11 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   constructor(private readonly options: ClusterClientOptions) {
     super();
     this.maxEjectionPercent = options.maxEjectionPercent ?? DEFAULT_MAX_EJECTION_PERCENT;
-    if (!(this.maxEjectionPercent >= 0 && this.maxEjectionPercent <= 100)) throw new RangeError('maxEjectionPercent must be between 0 and 100');
+    if (!(this.maxEjectionPercent >= 0 && this.maxEjectionPercent <= 100))
+      throw new RangeError('maxEjectionPercent must be between 0 and 100');
     if (options.connectWaitMs !== undefined && !(options.connectWaitMs > 0)) throw new RangeError('connectWaitMs must be > 0');
-    if (options.maxAttempts !== undefined && !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1)) throw new RangeError('maxAttempts must be an integer >= 1');
+    if (options.maxAttempts !== undefined && !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1))
+      throw new RangeError('maxAttempts must be an integer >= 1');
     this.source = isSource(options.endpoints) ? options.endpoints : new StaticEndpointSource(options.endpoints);
     this.load = {
       inFlight: (e) => this.states.get(e.id)?.inFlight ?? 0,
@@ -108,7 +110,9 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.unsubscribe = this.source.subscribe((list) => this.setEndpoints(list));
     this.setEndpoints(this.source.endpoints());
     if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
-      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => this.route(c.definition as MethodDefinition, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }));
+      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) =>
+        this.route(c.definition as MethodDefinition, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }),
+      );
     }
   }
 
@@ -152,7 +156,12 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
 
   /** Per-endpoint figures: calls in flight, EWMA latency, breaker state. */
   stats(): { id: string; inFlight: number; latencyMs: number; breaker: string }[] {
-    return [...this.states.values()].map((s) => ({ id: s.endpoint.id, inFlight: s.inFlight, latencyMs: s.latencyMs, breaker: s.breaker.current }));
+    return [...this.states.values()].map((s) => ({
+      id: s.endpoint.id,
+      inFlight: s.inFlight,
+      latencyMs: s.latencyMs,
+      breaker: s.breaker.current,
+    }));
   }
 
   async close(): Promise<void> {
@@ -167,7 +176,15 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
       const m = this.method(def, method);
       const deadline = callDeadline(options, this.defaultTimeoutMs);
       if (this.chain === undefined) return this.route(m, args, { ...options, deadline });
-      return this.chain({ service: m.service, method: m.name, definition: m, args, metadata: { ...options?.metadata }, deadline, signal: options?.signal });
+      return this.chain({
+        service: m.service,
+        method: m.name,
+        definition: m,
+        args,
+        metadata: { ...options?.metadata },
+        deadline,
+        signal: options?.signal,
+      });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -228,7 +245,11 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     const state = owner && this.states.get(owner.id);
     if (!state) throw noEndpoint(m, 0);
     if (!state.available && !this.inPanic) {
-      throw new RpcError(RpcCode.UNAVAILABLE, `${m.service}.${m.name}: ${owner.id}, the owner of shard key '${shardKey}', is unavailable (shardFailover: 'fail')`, { mayHaveRun: false });
+      throw new RpcError(
+        RpcCode.UNAVAILABLE,
+        `${m.service}.${m.name}: ${owner.id}, the owner of shard key '${shardKey}', is unavailable (shardFailover: 'fail')`,
+        { mayHaveRun: false },
+      );
     }
     return state.call(m.service, m.name, args, options);
   }
@@ -246,7 +267,9 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     return shardFailoverOf(m) === 'fail' ? this.ownerBalancer : this.shardBalancer;
   }
 
-  private broadcaster(mode: BroadcastMode): (def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined) => Promise<unknown> {
+  private broadcaster(
+    mode: BroadcastMode,
+  ): (def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined) => Promise<unknown> {
     return (def, method, args, options) => {
       const targets = [...this.states.values()];
       let deadline: number;
@@ -277,8 +300,17 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
         state.endpoint = next; // weight or metadata changed: same connection
       }
     }
-    const stateOptions = { client: this.options.client ?? {}, breaker: this.options.circuitBreaker ?? {}, outlierDetection: this.options.outlierDetection, connectWaitMs: this.options.connectWaitMs };
-    const hooks = { onHealthChange: () => this.refresh(), mayEject: () => this.mayEject(), hasAlternative: (self: EndpointState) => this.hasAlternative(self) };
+    const stateOptions = {
+      client: this.options.client ?? {},
+      breaker: this.options.circuitBreaker ?? {},
+      outlierDetection: this.options.outlierDetection,
+      connectWaitMs: this.options.connectWaitMs,
+    };
+    const hooks = {
+      onHealthChange: () => this.refresh(),
+      mayEject: () => this.mayEject(),
+      hasAlternative: (self: EndpointState) => this.hasAlternative(self),
+    };
     for (const [id, e] of wanted) {
       if (!this.states.has(id)) this.states.set(id, new EndpointState(e, stateOptions, hooks));
     }
@@ -313,13 +345,17 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.healthyIds = ids;
     this.balancer.update(healthy);
     this.shardBalancer.update(healthy);
-    this.emit('healthy', healthy.map((e) => e.id));
+    this.emit(
+      'healthy',
+      healthy.map((e) => e.id),
+    );
   }
 }
 
 function shardFailoverOf(m: MethodDefinition): ShardFailover {
   const policy = m.options.shardFailover ?? (m.options.idempotent ? 'next' : 'fail');
-  if (policy !== 'next' && policy !== 'fail') throw new RangeError(`${m.service}.${m.name}: shardFailover must be 'next' or 'fail', got ${String(policy)}`);
+  if (policy !== 'next' && policy !== 'fail')
+    throw new RangeError(`${m.service}.${m.name}: shardFailover must be 'next' or 'fail', got ${String(policy)}`);
   return policy;
 }
 

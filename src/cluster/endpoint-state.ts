@@ -37,7 +37,8 @@ export interface EndpointStateOptions {
 export function classifyFailure(err: unknown, answeredSinceSend: boolean): FailureKind | 'answer' | 'none' {
   if (!RpcError.is(err)) return 'none';
   if (isPeerAnswer(err)) return 'answer';
-  if (err.code === RpcCode.UNAVAILABLE) return err.timeout === undefined && !err.mayHaveRun && /client is closed|left the cluster/.test(err.message) ? 'none' : 'hard';
+  if (err.code === RpcCode.UNAVAILABLE)
+    return err.timeout === undefined && !err.mayHaveRun && /client is closed|left the cluster/.test(err.message) ? 'none' : 'hard';
   if (err.code === RpcCode.DEADLINE_EXCEEDED) return answeredSinceSend ? 'none' : 'soft';
   return 'none'; // CANCELLED, or refused before sending (encoding, frame limit, protocol mismatch)
 }
@@ -72,7 +73,11 @@ export class EndpointState {
     hooks: EndpointStateHooks,
   ) {
     this.client = new RpcClient({ ...options.client, host: endpoint.host, port: endpoint.port });
-    this.breaker = new CircuitBreaker(options.breaker, { onChange: () => hooks.onHealthChange(), mayEject: () => hooks.mayEject(), probe: () => this.probe() });
+    this.breaker = new CircuitBreaker(options.breaker, {
+      onChange: () => hooks.onHealthChange(),
+      mayEject: () => hooks.mayEject(),
+      probe: () => this.probe(),
+    });
     this.outliers = options.outlierDetection ? new OutlierDetector(options.outlierDetection) : undefined;
     this.connectWaitMs = options.connectWaitMs ?? DEFAULT_CONNECT_WAIT_MS;
     this.hooks = hooks;
@@ -99,7 +104,8 @@ export class EndpointState {
     this.inFlight++;
     const started = performance.now();
     try {
-      if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs && this.hooks.hasAlternative(this)) await this.connectWithin();
+      if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs && this.hooks.hasAlternative(this))
+        await this.connectWithin();
       const value = await this.client.call(service, method, args, options);
       this.observe(performance.now() - started);
       this.breaker.onSuccess();
@@ -158,7 +164,10 @@ export class EndpointState {
       clearTimeout(timer);
     }
     this.breaker.onFailure('hard');
-    throw new RpcError(RpcCode.UNAVAILABLE, `connecting to ${this.endpoint.id} took over ${waitMs} ms`, { mayHaveRun: false, timeout: 'connect' });
+    throw new RpcError(RpcCode.UNAVAILABLE, `connecting to ${this.endpoint.id} took over ${waitMs} ms`, {
+      mayHaveRun: false,
+      timeout: 'connect',
+    });
   }
 
   /** The background probe of an open circuit: a connection and a PING answered, no call risked. */

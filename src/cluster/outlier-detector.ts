@@ -39,17 +39,22 @@ export class OutlierDetector {
   private intervalStart: number;
   private ejections = 0;
 
-  constructor(options: OutlierDetectionOptions, private readonly now: () => number = Date.now) {
+  constructor(
+    options: OutlierDetectionOptions,
+    private readonly now: () => number = Date.now,
+  ) {
     this.codes = new Set(options.codes ?? DEFAULT_OUTLIER_CODES);
     this.failurePercent = options.failurePercent ?? DEFAULT_OUTLIER_FAILURE_PERCENT;
     this.minRequests = options.minRequests ?? DEFAULT_OUTLIER_MIN_REQUESTS;
     this.intervalMs = options.intervalMs ?? DEFAULT_OUTLIER_INTERVAL_MS;
     this.baseEjectionMs = options.baseEjectionMs ?? DEFAULT_OUTLIER_BASE_EJECTION_MS;
     this.maxEjectionMs = options.maxEjectionMs ?? DEFAULT_OUTLIER_MAX_EJECTION_MS;
-    if (!(this.failurePercent > 0 && this.failurePercent <= 100)) throw new RangeError('outlierDetection.failurePercent must be in (0, 100]');
+    if (!(this.failurePercent > 0 && this.failurePercent <= 100))
+      throw new RangeError('outlierDetection.failurePercent must be in (0, 100]');
     if (!(this.minRequests >= 1)) throw new RangeError('outlierDetection.minRequests must be >= 1');
     if (!(this.intervalMs > 0)) throw new RangeError('outlierDetection.intervalMs must be > 0');
-    if (!(this.baseEjectionMs > 0 && this.maxEjectionMs >= this.baseEjectionMs)) throw new RangeError('outlierDetection.baseEjectionMs must be > 0 and <= maxEjectionMs');
+    if (!(this.baseEjectionMs > 0 && this.maxEjectionMs >= this.baseEjectionMs))
+      throw new RangeError('outlierDetection.baseEjectionMs must be > 0 and <= maxEjectionMs');
     this.intervalStart = now();
   }
 

@@ -24,7 +24,13 @@ export const msgpackCodec: Codec = {
  * and a Buffer stays bytes (its toJSON would make it `{type, data}`).
  */
 function toPlain(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !(value instanceof Date) && !(value instanceof Uint8Array) && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Date) &&
+    !(value instanceof Uint8Array) &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
     return (value as { toJSON(): unknown }).toJSON();
   }
   return value;

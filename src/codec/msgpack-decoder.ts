@@ -72,7 +72,8 @@ function readValue(): unknown {
 }
 
 function checkKey(key: unknown): string | number {
-  if (typeof key !== 'string' && typeof key !== 'number') throw new TypeError(`MessagePack: a map key must be a string or a number, not ${key === null ? 'nil' : typeof key}`);
+  if (typeof key !== 'string' && typeof key !== 'number')
+    throw new TypeError(`MessagePack: a map key must be a string or a number, not ${key === null ? 'nil' : typeof key}`);
   if (key === '__proto__') throw new TypeError('MessagePack: the map key __proto__ is not allowed');
   return key;
 }
@@ -94,38 +95,79 @@ function read(): unknown {
 
 function readTyped(b: number): unknown {
   switch (b) {
-    case 0xc0: return null;
-    case 0xc2: return false;
-    case 0xc3: return true;
-    case 0xc4: return readBinary(readUint(1));
-    case 0xc5: return readBinary(readUint(2));
-    case 0xc6: return readBinary(readUint(4));
-    case 0xc7: return readExtension(readUint(1));
-    case 0xc8: return readExtension(readUint(2));
-    case 0xc9: return readExtension(readUint(4));
-    case 0xca: need(4); pos += 4; return src.readFloatBE(pos - 4);
-    case 0xcb: need(8); pos += 8; return src.readDoubleBE(pos - 8);
-    case 0xcc: return readUint(1);
-    case 0xcd: return readUint(2);
-    case 0xce: return readUint(4);
-    case 0xcf: return readUint64();
-    case 0xd0: need(1); return src.readInt8(pos++);
-    case 0xd1: need(2); pos += 2; return src.readInt16BE(pos - 2);
-    case 0xd2: need(4); pos += 4; return src.readInt32BE(pos - 4);
-    case 0xd3: return readInt64();
-    case 0xd4: return readExtension(1);
-    case 0xd5: return readExtension(2);
-    case 0xd6: return readExtension(4);
-    case 0xd7: return readExtension(8);
-    case 0xd8: return readExtension(16);
-    case 0xd9: return readString(readUint(1));
-    case 0xda: return readString(readUint(2));
-    case 0xdb: return readString(readUint(4));
-    case 0xdc: return readArray(readUint(2));
-    case 0xdd: return readArray(readUint(4));
-    case 0xde: return readMap(readUint(2));
-    case 0xdf: return readMap(readUint(4));
-    default: throw new RangeError(`MessagePack: unrecognized type byte 0x${b.toString(16)} at byte ${pos - 1}`);
+    case 0xc0:
+      return null;
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    case 0xc4:
+      return readBinary(readUint(1));
+    case 0xc5:
+      return readBinary(readUint(2));
+    case 0xc6:
+      return readBinary(readUint(4));
+    case 0xc7:
+      return readExtension(readUint(1));
+    case 0xc8:
+      return readExtension(readUint(2));
+    case 0xc9:
+      return readExtension(readUint(4));
+    case 0xca:
+      need(4);
+      pos += 4;
+      return src.readFloatBE(pos - 4);
+    case 0xcb:
+      need(8);
+      pos += 8;
+      return src.readDoubleBE(pos - 8);
+    case 0xcc:
+      return readUint(1);
+    case 0xcd:
+      return readUint(2);
+    case 0xce:
+      return readUint(4);
+    case 0xcf:
+      return readUint64();
+    case 0xd0:
+      need(1);
+      return src.readInt8(pos++);
+    case 0xd1:
+      need(2);
+      pos += 2;
+      return src.readInt16BE(pos - 2);
+    case 0xd2:
+      need(4);
+      pos += 4;
+      return src.readInt32BE(pos - 4);
+    case 0xd3:
+      return readInt64();
+    case 0xd4:
+      return readExtension(1);
+    case 0xd5:
+      return readExtension(2);
+    case 0xd6:
+      return readExtension(4);
+    case 0xd7:
+      return readExtension(8);
+    case 0xd8:
+      return readExtension(16);
+    case 0xd9:
+      return readString(readUint(1));
+    case 0xda:
+      return readString(readUint(2));
+    case 0xdb:
+      return readString(readUint(4));
+    case 0xdc:
+      return readArray(readUint(2));
+    case 0xdd:
+      return readArray(readUint(4));
+    case 0xde:
+      return readMap(readUint(2));
+    case 0xdf:
+      return readMap(readUint(4));
+    default:
+      throw new RangeError(`MessagePack: unrecognized type byte 0x${b.toString(16)} at byte ${pos - 1}`);
   }
 }
 

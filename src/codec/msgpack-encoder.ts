@@ -152,7 +152,8 @@ function writeHeader(n: number, fixCode: number, fixLimit: number, code8: number
 }
 
 function writeObject(value: object, depth: number): void {
-  if (depth >= MAX_ENCODE_DEPTH) throw new RangeError(`a value nested deeper than ${MAX_ENCODE_DEPTH} levels (or a cycle) cannot be encoded as MessagePack`);
+  if (depth >= MAX_ENCODE_DEPTH)
+    throw new RangeError(`a value nested deeper than ${MAX_ENCODE_DEPTH} levels (or a cycle) cannot be encoded as MessagePack`);
   if (Array.isArray(value)) return writeArray(value, depth + 1);
   if (value instanceof Date) return writeTimestamp(value.getTime());
   if (ArrayBuffer.isView(value)) return writeBinary(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));

@@ -46,7 +46,8 @@ function recordStandard(value: unknown, context: StandardMemberContext, options:
   if (context.kind !== 'method' || typeof value !== 'function') {
     throw new ServiceDefinitionError(`@Method is on '${name}', a ${context.kind}, not a method`);
   }
-  if (context.static === true) throw new ServiceDefinitionError(`@Method is on the static method '${name}'; RPC methods are instance methods`);
+  if (context.static === true)
+    throw new ServiceDefinitionError(`@Method is on the static method '${name}'; RPC methods are instance methods`);
   if (context.private === true) throw new ServiceDefinitionError(`@Method is on the private method '${name}'; RPC methods are public`);
   if (typeof context.name === 'symbol') throw new ServiceDefinitionError(`@Method is on a method named by a symbol (${name})`);
   getMetadataStorage().addStandardMethod(value as AnyClass, { name, options });

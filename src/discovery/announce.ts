@@ -24,18 +24,27 @@ export async function announce(server: RpcServer, registrar: Registrar, options:
   const { advertise, ...registration } = options;
   const { host, port } = advertisedAddress(server, registration, advertise);
   readEventLoopDelayMs();
-  await registrar.register({ ...registration, host, port }, () => ({ inFlight: server.inFlight, eventLoopDelayMs: readEventLoopDelayMs() }));
+  await registrar.register({ ...registration, host, port }, () => ({
+    inFlight: server.inFlight,
+    eventLoopDelayMs: readEventLoopDelayMs(),
+  }));
   server.addShutdownHook(() => registrar.deregister());
 }
 
-function advertisedAddress(server: RpcServer, registration: Partial<Pick<Registration, 'host' | 'port'>>, advertise: string | undefined): { host: string; port: number } {
+function advertisedAddress(
+  server: RpcServer,
+  registration: Partial<Pick<Registration, 'host' | 'port'>>,
+  advertise: string | undefined,
+): { host: string; port: number } {
   const listening = server.address() as { address: string; port: number } | null;
   const parsed = advertise === undefined ? {} : parseAdvertise(advertise);
   const host = parsed.host ?? registration.host ?? listening?.address;
   const port = parsed.port ?? registration.port ?? listening?.port;
   if (host === undefined || port === undefined) throw new Error('announce() needs a listening server, or host and port (or advertise)');
   if (WILDCARD_HOSTS.has(host)) {
-    throw new RangeError(`announce(): the server listens on the wildcard address '${host}', which clients cannot dial; pass advertise: '<reachable host or IP>[:port]'`);
+    throw new RangeError(
+      `announce(): the server listens on the wildcard address '${host}', which clients cannot dial; pass advertise: '<reachable host or IP>[:port]'`,
+    );
   }
   return { host, port };
 }

@@ -67,7 +67,9 @@ export const ETCD_HOST_SKIP_MS = 500;
  * would hold a registrar back for 5 s after etcd resumes, while its lease is gone. Only `execute` is used
  * by etcd3; a refusal without calling through makes it try the next host.
  */
-function hostPolicy(isRecoverable: (err: Error) => boolean): { execute<T>(fn: (context: { signal: AbortSignal }) => Promise<T> | T): Promise<T> } {
+function hostPolicy(isRecoverable: (err: Error) => boolean): {
+  execute<T>(fn: (context: { signal: AbortSignal }) => Promise<T> | T): Promise<T>;
+} {
   let failures = 0;
   let skipUntil = 0;
   const signal = new AbortController().signal;
@@ -102,7 +104,6 @@ export function etcdUnavailable(where: string, what: string, err: unknown): RpcE
   const reason = err instanceof Error ? err.message : String(err);
   return new RpcError(RpcCode.UNAVAILABLE, `${where}: ${what} failed: ${reason}`, { mayHaveRun: false, cause: err });
 }
-
 
 /** `promise`, or `undefined` once `ms` have passed: for clean-up steps that must not hang shutdown. */
 export function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

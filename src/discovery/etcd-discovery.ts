@@ -118,7 +118,11 @@ export class EtcdDiscovery extends ListDiscovery {
    * Resolves with the revision it was read at.
    */
   private async readAll(client: Etcd3): Promise<string> {
-    const res = await client.getAll().prefix(this.keyPrefix).options({ deadline: Date.now() + this.requestTimeoutMs }).exec();
+    const res = await client
+      .getAll()
+      .prefix(this.keyPrefix)
+      .options({ deadline: Date.now() + this.requestTimeoutMs })
+      .exec();
     if (this.stop.signal.aborted) return res.header.revision;
     const present = new Set<string>();
     for (const kv of res.kvs) present.add(this.put(kv));
@@ -131,7 +135,11 @@ export class EtcdDiscovery extends ListDiscovery {
   /** Applies changes from the revision after `revision` until the watch drops or `close`; resolves with how long it lived, ms. */
   private async watchFrom(client: Etcd3, revision: string): Promise<number> {
     const started = Date.now();
-    const watcher = client.watch().prefix(this.keyPrefix).startRevision((BigInt(revision) + 1n).toString()).watcher();
+    const watcher = client
+      .watch()
+      .prefix(this.keyPrefix)
+      .startRevision((BigInt(revision) + 1n).toString())
+      .watcher();
     let active = true;
     await new Promise<void>((resolve) => {
       this.endWatch = resolve;
@@ -142,7 +150,10 @@ export class EtcdDiscovery extends ListDiscovery {
     });
     active = false;
     this.endWatch = undefined;
-    await within(watcher.cancel().catch(() => undefined), CANCEL_WAIT_MS);
+    await within(
+      watcher.cancel().catch(() => undefined),
+      CANCEL_WAIT_MS,
+    );
     return Date.now() - started;
   }
 
@@ -193,7 +204,6 @@ export class EtcdDiscovery extends ListDiscovery {
       return undefined; // a weight that load made zero
     }
   }
-
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts (the promise itself is left to settle unobserved). */

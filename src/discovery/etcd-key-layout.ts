@@ -64,7 +64,12 @@ export function decodeEtcdInstance(text: string): EtcdInstanceValue | undefined 
   if (!Number.isInteger(v.port) || (v.port as number) < 1 || (v.port as number) > 65535) return undefined;
   if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) return undefined;
   // A weight past the maximum is capped, not refused: the server is still there (see MAX_ENDPOINT_WEIGHT).
-  const value: EtcdInstanceValue = { host: v.host, port: v.port as number, weight: Math.min(weight, MAX_ENDPOINT_WEIGHT), metadata: stringRecord(v.metadata) };
+  const value: EtcdInstanceValue = {
+    host: v.host,
+    port: v.port as number,
+    weight: Math.min(weight, MAX_ENDPOINT_WEIGHT),
+    metadata: stringRecord(v.metadata),
+  };
   const load = decodeLoad(v.load);
   if (load) value.load = load;
   if (v.draining === true) value.draining = true;

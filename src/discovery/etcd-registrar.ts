@@ -85,7 +85,8 @@ export class EtcdRegistrar implements Registrar {
   async register(registration: Registration, load?: () => LoadReport): Promise<void> {
     if (this.registration) throw new Error(`already registered as ${this.key}; deregister first`);
     const weight = registration.weight ?? 1;
-    if (!(weight > 0 && weight <= MAX_ENDPOINT_WEIGHT)) throw new RangeError(`${registration.service}: weight must be a number > 0 and <= ${MAX_ENDPOINT_WEIGHT}, got ${weight}`);
+    if (!(weight > 0 && weight <= MAX_ENDPOINT_WEIGHT))
+      throw new RangeError(`${registration.service}: weight must be a number > 0 and <= ${MAX_ENDPOINT_WEIGHT}, got ${weight}`);
     const id = registration.id ?? `${registration.host}:${registration.port}`;
     this.key = etcdInstanceKey(this.options.prefix ?? DEFAULT_ETCD_PREFIX, registration.service, id);
     this.registration = { ...registration, id };
@@ -119,7 +120,11 @@ export class EtcdRegistrar implements Registrar {
     this.lease = undefined;
     if (lease && !lease.revoked()) await within(this.markDraining(lease), DRAINING_WRITE_MS);
     this.registration = undefined;
-    if (lease) await within(lease.revoke({ deadline: Date.now() + this.requestTimeoutMs }).catch(() => lease.release()), this.requestTimeoutMs + 1000);
+    if (lease)
+      await within(
+        lease.revoke({ deadline: Date.now() + this.requestTimeoutMs }).catch(() => lease.release()),
+        this.requestTimeoutMs + 1000,
+      );
     await this.handle.close();
   }
 
@@ -130,7 +135,11 @@ export class EtcdRegistrar implements Registrar {
   private async markDraining(lease: Lease): Promise<void> {
     const registration = this.registration as Registration;
     const json = encodeEtcdInstance(registration, this.load?.(), true);
-    await lease.put(this.key).value(json).options({ deadline: Date.now() + DRAINING_WRITE_MS }).catch(() => undefined);
+    await lease
+      .put(this.key)
+      .value(json)
+      .options({ deadline: Date.now() + DRAINING_WRITE_MS })
+      .catch(() => undefined);
   }
 
   /** A new lease with the key put under it. A lease that fails on the way is released, never left renewing. */
@@ -140,7 +149,10 @@ export class EtcdRegistrar implements Registrar {
     lease.on('lost', () => this.onLost(lease));
     try {
       const value = this.currentValue();
-      await lease.put(this.key).value(value.json).options({ deadline: Date.now() + this.requestTimeoutMs });
+      await lease
+        .put(this.key)
+        .value(value.json)
+        .options({ deadline: Date.now() + this.requestTimeoutMs });
       if (lease.revoked()) throw new Error('the lease was lost while the key was written');
       this.writtenWeight = value.weight;
       this.counts.registrations++;

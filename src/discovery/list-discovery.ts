@@ -53,7 +53,10 @@ export abstract class ListDiscovery extends EventEmitter<DiscoveryEvents> implem
   ready(timeoutMs = 10_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RpcError(RpcCode.UNAVAILABLE, `no endpoint list from ${this.describe()} within ${timeoutMs} ms`)), clampDelay(timeoutMs));
+      timer = setTimeout(
+        () => reject(new RpcError(RpcCode.UNAVAILABLE, `no endpoint list from ${this.describe()} within ${timeoutMs} ms`)),
+        clampDelay(timeoutMs),
+      );
     });
     return Promise.race([this.first, timeout]).finally(() => clearTimeout(timer));
   }

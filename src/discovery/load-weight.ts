@@ -14,6 +14,7 @@ export const EVENT_LOOP_MS_PER_HALVING = 50;
  */
 export function loadAwareWeight(weight: number, load: LoadReport | undefined): number {
   if (!load) return weight;
-  const factor = 1 + load.inFlight / IN_FLIGHT_PER_HALVING + Math.max(0, load.eventLoopDelayMs - EVENT_LOOP_SLACK_MS) / EVENT_LOOP_MS_PER_HALVING;
+  const factor =
+    1 + load.inFlight / IN_FLIGHT_PER_HALVING + Math.max(0, load.eventLoopDelayMs - EVENT_LOOP_SLACK_MS) / EVENT_LOOP_MS_PER_HALVING;
   return Number((weight / factor).toPrecision(3));
 }

@@ -62,7 +62,10 @@ export class RegistryDiscovery extends ListDiscovery {
     const signal = this.controller.signal;
     while (!signal.aborted) {
       try {
-        const snapshot = (await this.client.call('MyRpcRegistry', 'watch', [this.options.service, this.epoch, this.index, waitMs], { timeoutMs: waitMs + 5000, signal })) as Snapshot;
+        const snapshot = (await this.client.call('MyRpcRegistry', 'watch', [this.options.service, this.epoch, this.index, waitMs], {
+          timeoutMs: waitMs + 5000,
+          signal,
+        })) as Snapshot;
         backoff.reset();
         this.setFresh();
         this.apply(snapshot);

@@ -34,7 +34,8 @@ export function checkMetadata(metadata: Record<string, unknown>): void {
   for (const [key, value] of entries.slice(0, MAX_METADATA_ENTRIES + 1)) {
     if (key.length > MAX_METADATA_KEY_CHARS) problems.push(`label key '${key.slice(0, 20)}…' is over ${MAX_METADATA_KEY_CHARS} characters`);
     if (typeof value !== 'string') problems.push(`label '${key.slice(0, 20)}' must be a string`);
-    else if (value.length > MAX_METADATA_VALUE_CHARS) problems.push(`label '${key.slice(0, 20)}' is over ${MAX_METADATA_VALUE_CHARS} characters`);
+    else if (value.length > MAX_METADATA_VALUE_CHARS)
+      problems.push(`label '${key.slice(0, 20)}' is over ${MAX_METADATA_VALUE_CHARS} characters`);
   }
   if (problems.length === 0) return;
   throw new RpcError(RpcCode.INVALID_ARGUMENT, `registration metadata: ${problems[0]}`, {
@@ -44,7 +45,10 @@ export function checkMetadata(metadata: Record<string, unknown>): void {
 
 /** `PERMISSION_DENIED`: the id is held by a live lease whose token the caller did not present. */
 export function leaseHeld(service: string, id: string): RpcError {
-  return new RpcError(RpcCode.PERMISSION_DENIED, `${service}/${id} is held by a live lease; present its lease token (call metadata '${LEASE_TOKEN_METADATA}') or wait for it to expire`);
+  return new RpcError(
+    RpcCode.PERMISSION_DENIED,
+    `${service}/${id} is held by a live lease; present its lease token (call metadata '${LEASE_TOKEN_METADATA}') or wait for it to expire`,
+  );
 }
 
 export function tooMany(what: string, limit: number): RpcError {

@@ -59,7 +59,13 @@ export class RegistryRegistrar implements Registrar {
     const { host, port } = parseRegistryAddress(options.registry);
     this.ttlMs = options.ttlMs ?? DEFAULT_REGISTRY_TTL_MS;
     this.renewIntervalMs = options.renewIntervalMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
-    this.client = new RpcClient({ defaultTimeoutMs: Math.max(500, this.renewIntervalMs), connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)), ...options.client, host, port });
+    this.client = new RpcClient({
+      defaultTimeoutMs: Math.max(500, this.renewIntervalMs),
+      connectTimeoutMs: Math.max(200, Math.min(2000, this.renewIntervalMs)),
+      ...options.client,
+      host,
+      port,
+    });
     this.client.on('error', () => undefined);
     this.token = options.token ?? process.env[REGISTRY_TOKEN_ENV];
     this.retry = new Backoff(options.minRetryMs ?? DEFAULT_REGISTRY_MIN_RETRY_MS, Math.min(this.renewIntervalMs, MAX_RETRY_MS));
@@ -111,7 +117,10 @@ export class RegistryRegistrar implements Registrar {
     this.timer = undefined;
     await this.renewing?.catch(() => undefined); // a renewal landing after the deregistration would revive the entry
     const entry = this.entry;
-    if (entry) await this.client.call('MyRpcRegistry', 'deregister', [entry.service, entry.id], { timeoutMs: 2000, metadata: this.credentials() }).catch(() => undefined);
+    if (entry)
+      await this.client
+        .call('MyRpcRegistry', 'deregister', [entry.service, entry.id], { timeoutMs: 2000, metadata: this.credentials() })
+        .catch(() => undefined);
     await this.client.close();
   }
 

@@ -39,7 +39,11 @@ export class RegistryServer {
   /** Rejects for a non-loopback `host` unless the registry has a token or `insecure` is set: anyone could register there. */
   listen(port = DEFAULT_REGISTRY_PORT, host = '127.0.0.1'): Promise<AddressInfo> {
     if (!this.guarded && !isLoopback(host)) {
-      return Promise.reject(new Error(`the registry would listen on ${host}, reachable from other machines, without a token: give one (token option, --token-file, ${REGISTRY_TOKEN_ENV}) or set insecure (--insecure)`));
+      return Promise.reject(
+        new Error(
+          `the registry would listen on ${host}, reachable from other machines, without a token: give one (token option, --token-file, ${REGISTRY_TOKEN_ENV}) or set insecure (--insecure)`,
+        ),
+      );
     }
     return this.server.listen(port, host);
   }
@@ -51,7 +55,11 @@ export class RegistryServer {
 }
 
 /** Starts a registry and resolves once it listens. */
-export async function startRegistry(port = DEFAULT_REGISTRY_PORT, host = '127.0.0.1', options: RegistryServerOptions = {}): Promise<{ registry: RegistryServer; port: number }> {
+export async function startRegistry(
+  port = DEFAULT_REGISTRY_PORT,
+  host = '127.0.0.1',
+  options: RegistryServerOptions = {},
+): Promise<{ registry: RegistryServer; port: number }> {
   const registry = new RegistryServer(options);
   const address = await registry.listen(port, host);
   return { registry, port: address.port };

@@ -8,7 +8,15 @@ import { Service } from '../decorators/service';
 import type { CallContext } from '../server/call-context';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { loadAwareWeight } from './load-weight';
-import { checkMetadata, checkRegistryToken, DEFAULT_MAX_ENTRIES_PER_SERVICE, DEFAULT_MAX_SERVICES, LEASE_TOKEN_METADATA, leaseHeld, tooMany } from './registry-guard';
+import {
+  checkMetadata,
+  checkRegistryToken,
+  DEFAULT_MAX_ENTRIES_PER_SERVICE,
+  DEFAULT_MAX_SERVICES,
+  LEASE_TOKEN_METADATA,
+  leaseHeld,
+  tooMany,
+} from './registry-guard';
 
 export class LoadReportDto {
   @IsInt()
@@ -175,7 +183,14 @@ export class RegistryService {
     }
     const entries = this.entriesOf(service);
     const previous = entries.get(id);
-    const info: InstanceInfo = { id, host, port, weight, metadata: { ...metadata }, ...(load ? { load: { inFlight: load.inFlight, eventLoopDelayMs: load.eventLoopDelayMs } } : {}) };
+    const info: InstanceInfo = {
+      id,
+      host,
+      port,
+      weight,
+      metadata: { ...metadata },
+      ...(load ? { load: { inFlight: load.inFlight, eventLoopDelayMs: load.eventLoopDelayMs } } : {}),
+    };
     const now = this.now();
     entries.set(id, { info, expiresAt: now + ttlMs, leaseToken, renewedAt: now, ttlMs });
     if (!previous || changed(previous.info, info)) this.bump(service);
@@ -226,7 +241,10 @@ export class RegistryService {
 
   @Method()
   serviceNames(): string[] {
-    return [...this.services.entries()].filter(([, e]) => e.size > 0).map(([name]) => name).sort();
+    return [...this.services.entries()]
+      .filter(([, e]) => e.size > 0)
+      .map(([name]) => name)
+      .sort();
   }
 
   /** Drops entries whose TTL has passed and ends the warm-up; the registry server calls it on a timer. */
@@ -271,7 +289,8 @@ export class RegistryService {
     }
     const entries = this.services.get(service);
     if (!entries && this.services.size >= this.maxServices) throw tooMany('services', this.maxServices);
-    if (entries && !entries.has(id) && entries.size >= this.maxEntriesPerService) throw tooMany(`entries per service`, this.maxEntriesPerService);
+    if (entries && !entries.has(id) && entries.size >= this.maxEntriesPerService)
+      throw tooMany(`entries per service`, this.maxEntriesPerService);
     return presented !== undefined && presented.length > 0 && presented.length <= 200 ? presented : randomUUID();
   }
 
@@ -281,7 +300,9 @@ export class RegistryService {
   }
 
   private snapshot(service: string): Snapshot {
-    const instances = [...(this.services.get(service)?.values() ?? [])].map((e) => e.info).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const instances = [...(this.services.get(service)?.values() ?? [])]
+      .map((e) => e.info)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const snapshot: Snapshot = { epoch: this.epoch, index: this.indexOf(service), instances, complete: this.warm };
     if (!this.warm) snapshot.removed = [...(this.departed.get(service) ?? [])].sort();
     return snapshot;
@@ -314,7 +335,8 @@ export class RegistryService {
 }
 
 function changed(a: InstanceInfo, b: InstanceInfo): boolean {
-  if (a.host !== b.host || a.port !== b.port || a.weight !== b.weight || JSON.stringify(a.metadata) !== JSON.stringify(b.metadata)) return true;
+  if (a.host !== b.host || a.port !== b.port || a.weight !== b.weight || JSON.stringify(a.metadata) !== JSON.stringify(b.metadata))
+    return true;
   const wa = loadAwareWeight(a.weight, a.load);
   const wb = loadAwareWeight(b.weight, b.load);
   return Math.abs(wa - wb) > LOAD_CHANGE_TO_NOTIFY * wa;

@@ -47,18 +47,29 @@ export class HttpGateway {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith('/rpc/')) return this.rpc(req, res, path);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new RpcError(RpcCode.UNIMPLEMENTED, `${req.method} ${path} is not served here; RPC calls are POST /rpc/<Service>/<method>`));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendError(
+        res,
+        new RpcError(RpcCode.UNIMPLEMENTED, `${req.method} ${path} is not served here; RPC calls are POST /rpc/<Service>/<method>`),
+      );
     switch (path) {
       case '/debug/myrpc':
         return this.page(req, res, 'debugPage', 'text/html; charset=utf-8', () => renderDebugPage());
       case '/debug/myrpc/stats.json':
-        return this.page(req, res, 'debugPage', 'application/json', () => JSON.stringify(debugSnapshot(this.host.table, this.host.figures())));
+        return this.page(req, res, 'debugPage', 'application/json', () =>
+          JSON.stringify(debugSnapshot(this.host.table, this.host.figures())),
+        );
       case '/metrics':
-        return this.page(req, res, 'metrics', 'text/plain; version=0.0.4; charset=utf-8', () => renderMetrics(this.host.table, this.host.figures()));
+        return this.page(req, res, 'metrics', 'text/plain; version=0.0.4; charset=utf-8', () =>
+          renderMetrics(this.host.table, this.host.figures()),
+        );
       case '/healthz':
         return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
       default:
-        return sendError(res, new RpcError(RpcCode.NOT_FOUND, `no such page: ${path} (try POST /rpc/<Service>/<method>, /debug/myrpc, /metrics)`));
+        return sendError(
+          res,
+          new RpcError(RpcCode.NOT_FOUND, `no such page: ${path} (try POST /rpc/<Service>/<method>, /debug/myrpc, /metrics)`),
+        );
     }
   }
 
@@ -77,7 +88,9 @@ export class HttpGateway {
   /** `CONNECT /myrpc`: answer 200 and speak the binary protocol on the socket from then on. */
   handleConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (req.url !== TUNNEL_PATH) {
-      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nCONNECT ${TUNNEL_PATH} opens a MyRPC tunnel\n`);
+      socket.end(
+        `HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nCONNECT ${TUNNEL_PATH} opens a MyRPC tunnel\n`,
+      );
       return;
     }
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -86,11 +99,17 @@ export class HttpGateway {
   }
 
   private rpc(req: IncomingMessage, res: ServerResponse, path: string): void {
-    if (req.method !== 'POST') return sendError(res, new RpcError(RpcCode.UNIMPLEMENTED, 'RPC calls are POST /rpc/<Service>/<method>'), { allow: 'POST' });
+    if (req.method !== 'POST')
+      return sendError(res, new RpcError(RpcCode.UNIMPLEMENTED, 'RPC calls are POST /rpc/<Service>/<method>'), { allow: 'POST' });
     const [service, method, extra] = path.slice('/rpc/'.length).split('/').map(safeDecode);
-    if (!service || !method || extra !== undefined) return sendError(res, new RpcError(RpcCode.INVALID_ARGUMENT, 'the path must be /rpc/<Service>/<method>'));
+    if (!service || !method || extra !== undefined)
+      return sendError(res, new RpcError(RpcCode.INVALID_ARGUMENT, 'the path must be /rpc/<Service>/<method>'));
     const type = req.headers['content-type'] ?? '';
-    if (!/^application\/json\b/i.test(type)) return sendError(res, new RpcError(RpcCode.INVALID_ARGUMENT, `the body must be application/json (a JSON array of arguments), got '${type}'`));
+    if (!/^application\/json\b/i.test(type))
+      return sendError(
+        res,
+        new RpcError(RpcCode.INVALID_ARGUMENT, `the body must be application/json (a JSON array of arguments), got '${type}'`),
+      );
     let timeoutMs: number;
     try {
       timeoutMs = parseTimeout(req.headers['x-myrpc-timeout-ms']);
@@ -122,8 +141,15 @@ export class HttpGateway {
       return sendError(res, err as RpcError);
     }
     if (entry.stream) {
-      const host = { handleTimeoutMs: this.host.handleTimeoutMs, onHandlerError: this.host.onHandlerError.bind(this.host), sendError: (r: ServerResponse, e: RpcError) => sendError(r, e) };
-      return new HttpStreamOwner(res, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, host).start(entry, { ...request, args });
+      const host = {
+        handleTimeoutMs: this.host.handleTimeoutMs,
+        onHandlerError: this.host.onHandlerError.bind(this.host),
+        sendError: (r: ServerResponse, e: RpcError) => sendError(r, e),
+      };
+      return new HttpStreamOwner(res, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, host).start(entry, {
+        ...request,
+        args,
+      });
     }
     const owner = new HttpCallOwner(res, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, this.host);
     const call = new ServerCall(owner, 1, entry, { ...request, args }, Date.now(), this.host.handleTimeoutMs);
@@ -212,7 +238,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function parseTimeout(header: string | string[] | undefined): number {
   if (header === undefined) return DEFAULT_HTTP_TIMEOUT_MS;
   const n = Number(Array.isArray(header) ? header[0] : header);
-  if (!Number.isFinite(n) || n <= 0) throw new RpcError(RpcCode.INVALID_ARGUMENT, `x-myrpc-timeout-ms must be a positive number of milliseconds, got '${String(header)}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new RpcError(RpcCode.INVALID_ARGUMENT, `x-myrpc-timeout-ms must be a positive number of milliseconds, got '${String(header)}'`);
   return n;
 }
 

@@ -15,7 +15,8 @@ export interface HttpListenerOptions {
   onTlsError(err: Error, socket: TLSSocket): void;
 }
 
-const MALFORMED_ANSWER = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmalformed HTTP request; this port serves MyRPC over HTTP (POST /rpc/<Service>/<method>)\n';
+const MALFORMED_ANSWER =
+  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmalformed HTTP request; this port serves MyRPC over HTTP (POST /rpc/<Service>/<method>)\n';
 
 /**
  * The server's HTTP port: an HTTP (or HTTPS) listener in front of the gateway. It hands CONNECT tunnels to

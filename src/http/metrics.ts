@@ -30,7 +30,11 @@ export function metricFamilies(table: MethodTable, figures: ServerFigures): Metr
     let cumulative = 0;
     LATENCY_BUCKETS_MS.forEach((ms, i) => {
       cumulative += stats.counts[i];
-      durations.push({ metricName: 'myrpc_server_call_duration_seconds_bucket', labels: { ...base, le: String(ms / 1000) }, value: cumulative });
+      durations.push({
+        metricName: 'myrpc_server_call_duration_seconds_bucket',
+        labels: { ...base, le: String(ms / 1000) },
+        value: cumulative,
+      });
     });
     durations.push({ metricName: 'myrpc_server_call_duration_seconds_bucket', labels: { ...base, le: '+Inf' }, value: stats.calls });
     durations.push({ metricName: 'myrpc_server_call_duration_seconds_sum', labels: base, value: stats.totalMs / 1000 });
@@ -38,11 +42,31 @@ export function metricFamilies(table: MethodTable, figures: ServerFigures): Metr
     inFlight.push({ labels: base, value: stats.inFlight });
   }
   return [
-    { name: 'myrpc_server_calls_total', type: 'counter', help: 'Calls handled, by service, method and result code (OK for success).', values: calls },
-    { name: 'myrpc_server_call_duration_seconds', type: 'histogram', help: 'Time from request to answer, by service and method.', values: durations },
+    {
+      name: 'myrpc_server_calls_total',
+      type: 'counter',
+      help: 'Calls handled, by service, method and result code (OK for success).',
+      values: calls,
+    },
+    {
+      name: 'myrpc_server_call_duration_seconds',
+      type: 'histogram',
+      help: 'Time from request to answer, by service and method.',
+      values: durations,
+    },
     { name: 'myrpc_server_calls_in_flight', type: 'gauge', help: 'Calls being handled now, by service and method.', values: inFlight },
-    { name: 'myrpc_server_connections', type: 'gauge', help: 'Open TCP connections.', values: [{ labels: {}, value: figures.connections }] },
-    { name: 'myrpc_server_start_time_seconds', type: 'gauge', help: 'When the server started, seconds since the epoch.', values: [{ labels: {}, value: figures.startedAt / 1000 }] },
+    {
+      name: 'myrpc_server_connections',
+      type: 'gauge',
+      help: 'Open TCP connections.',
+      values: [{ labels: {}, value: figures.connections }],
+    },
+    {
+      name: 'myrpc_server_start_time_seconds',
+      type: 'gauge',
+      help: 'When the server started, seconds since the epoch.',
+      values: [{ labels: {}, value: figures.startedAt / 1000 }],
+    },
   ];
 }
 

@@ -28,10 +28,23 @@ function surfaceDefinition(name: SurfaceMethod): MethodDefinition {
  * Runs the server's global interceptors around rendering a page, so the auth that guards calls guards the
  * pages too. Resolves with the body; rejects with what an interceptor threw. No interceptors: renders at once.
  */
-export function throughInterceptors(interceptors: readonly ServerInterceptor[], method: SurfaceMethod, req: IncomingMessage, metadata: Record<string, string>, render: () => string): Promise<unknown> {
+export function throughInterceptors(
+  interceptors: readonly ServerInterceptor[],
+  method: SurfaceMethod,
+  req: IncomingMessage,
+  metadata: Record<string, string>,
+  render: () => string,
+): Promise<unknown> {
   if (interceptors.length === 0) return Promise.resolve(render());
   const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-  const context = new ServerCallContext(SURFACE_SERVICE, method, Date.now() + SURFACE_TIMEOUT_MS, metadata, peer, peerIdentityOf(req.socket));
+  const context = new ServerCallContext(
+    SURFACE_SERVICE,
+    method,
+    Date.now() + SURFACE_TIMEOUT_MS,
+    metadata,
+    peer,
+    peerIdentityOf(req.socket),
+  );
   const definition = DEFINITIONS[method];
   const call = new InterceptedCall(SURFACE_SERVICE, method, definition, definition.options.meta ?? {}, [], context, 'http');
   try {

@@ -58,7 +58,10 @@ function tokenOf(header: string | undefined, schemes: Set<string>, call: ServerC
   const scheme = space > 0 ? header.slice(0, space).toLowerCase() : '';
   const token = space > 0 ? header.slice(space + 1).trim() : '';
   if (!schemes.has(scheme) || token === '') {
-    throw new RpcError(RpcCode.UNAUTHENTICATED, `${what(call)}: malformed credentials (expected 'authorization: ${[...schemes].join('|')} <token>')`);
+    throw new RpcError(
+      RpcCode.UNAUTHENTICATED,
+      `${what(call)}: malformed credentials (expected 'authorization: ${[...schemes].join('|')} <token>')`,
+    );
   }
   return token;
 }

@@ -16,7 +16,8 @@ export type ErrorRule = readonly [ErrorClass, RpcCode | ((err: Error) => RpcErro
 export function mapErrors(rules: readonly ErrorRule[]): ServerInterceptor {
   for (const [cls, to] of rules) {
     if (typeof cls !== 'function') throw new RangeError(`mapErrors: each rule starts with an error class, got ${String(cls)}`);
-    if (typeof to !== 'function' && typeof to !== 'string') throw new RangeError('mapErrors: each rule ends with an RpcCode or a function returning an RpcError');
+    if (typeof to !== 'function' && typeof to !== 'string')
+      throw new RangeError('mapErrors: each rule ends with an RpcCode or a function returning an RpcError');
   }
   return (next) => async (call) => {
     try {

@@ -65,7 +65,10 @@ export function checkInterceptors<T>(value: readonly T[] | undefined, option: st
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new RangeError(`${option} must be an array of interceptor functions, got ${typeof value}`);
   value.forEach((i, n) => {
-    if (typeof i !== 'function') throw new RangeError(`${option}[${n}] must be an interceptor function (next) => (call) => result, got ${i === null ? 'null' : typeof i}`);
+    if (typeof i !== 'function')
+      throw new RangeError(
+        `${option}[${n}] must be an interceptor function (next) => (call) => result, got ${i === null ? 'null' : typeof i}`,
+      );
   });
   return value;
 }

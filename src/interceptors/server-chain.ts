@@ -18,7 +18,11 @@ export interface HandlerTarget {
  * `@Use` ones, around argument checking and the handler. Undefined when there is no interceptor at all, so
  * the call path can take its direct route, decided here once per method rather than on every call.
  */
-export function buildServerChain(target: HandlerTarget, serviceClass: AnyClass, globals: readonly ServerInterceptor[]): ServerNext | undefined {
+export function buildServerChain(
+  target: HandlerTarget,
+  serviceClass: AnyClass,
+  globals: readonly ServerInterceptor[],
+): ServerNext | undefined {
   const interceptors = [...globals, ...usedInterceptors(serviceClass, target.def.name)];
   if (interceptors.length === 0) return undefined;
   return compose(interceptors, handlerNext(target));

@@ -45,7 +45,11 @@ export function serverTracing(options: TracingOptions = {}): ServerInterceptor {
     if (!otel) return active.run({ trace: childOf(parent), otelContext: undefined }, () => next(call));
     const tracer = (options.tracer as Otel.Tracer | undefined) ?? otel.trace.getTracer('myrpc');
     const parentContext = parent ? otel.trace.setSpanContext(otel.ROOT_CONTEXT, remoteSpan(parent)) : otel.ROOT_CONTEXT;
-    const span = tracer.startSpan(`${call.service}/${call.method}`, { kind: otel.SpanKind.SERVER, attributes: rpcAttributes(call.service, call.method) }, parentContext);
+    const span = tracer.startSpan(
+      `${call.service}/${call.method}`,
+      { kind: otel.SpanKind.SERVER, attributes: rpcAttributes(call.service, call.method) },
+      parentContext,
+    );
     const otelContext = otel.trace.setSpan(parentContext, span);
     const trace = fromSpan(span) ?? childOf(parent);
     try {
@@ -75,7 +79,11 @@ export function clientTracing(options: TracingOptions = {}): ClientInterceptor {
     }
     const tracer = (options.tracer as Otel.Tracer | undefined) ?? otel.trace.getTracer('myrpc');
     const parentContext = outer?.otelContext ?? otel.context.active();
-    const span = tracer.startSpan(`${call.service}/${call.method}`, { kind: otel.SpanKind.CLIENT, attributes: rpcAttributes(call.service, call.method) }, parentContext);
+    const span = tracer.startSpan(
+      `${call.service}/${call.method}`,
+      { kind: otel.SpanKind.CLIENT, attributes: rpcAttributes(call.service, call.method) },
+      parentContext,
+    );
     call.metadata[TRACEPARENT_KEY] = formatTraceparent(fromSpan(span) ?? childOf(outer?.trace));
     try {
       return await next(call);

@@ -39,7 +39,8 @@ export function Use(...interceptors: ServerInterceptor[]): ClassDecorator & Meth
 export function usedInterceptors(target: AnyClass, method: string): ServerInterceptor[] {
   const r = records();
   const chain: AnyClass[] = [];
-  for (let c: AnyClass | null = target; c && c !== Object && c !== Function.prototype; c = Object.getPrototypeOf(c) as AnyClass | null) chain.unshift(c);
+  for (let c: AnyClass | null = target; c && c !== Object && c !== Function.prototype; c = Object.getPrototypeOf(c) as AnyClass | null)
+    chain.unshift(c);
   const found: ServerInterceptor[] = [];
   for (const c of chain) found.push(...(r.byClass.get(c) ?? []));
   for (const c of chain) found.push(...(r.byMethod.get(c)?.get(method) ?? []));

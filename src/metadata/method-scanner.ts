@@ -10,7 +10,13 @@ const PARAM_HELP = 'a class, Number, String, Boolean, Date, Uint8Array, Array, a
 type Params = (ParamType | undefined)[];
 
 /** Checks one `@Method` record and resolves its wire types, context parameter and shard key. */
-export function defineMethod(target: AnyClass, className: string, service: string, record: MethodRecord, params: ParamRecord[]): MethodDefinition {
+export function defineMethod(
+  target: AnyClass,
+  className: string,
+  service: string,
+  record: MethodRecord,
+  params: ParamRecord[],
+): MethodDefinition {
   const where = `${className}.${record.name}`;
   if (!record.isFunction) throw new ServiceDefinitionError(`${where}: @Method is on a member that is not a method`);
   const fn = (target.prototype as Record<string, unknown>)[record.name];
@@ -18,7 +24,8 @@ export function defineMethod(target: AnyClass, className: string, service: strin
   const { options } = record;
   const ctx = params.filter((p) => p.kind === 'context');
   if (ctx.length > 1) throw new ServiceDefinitionError(`${where}: more than one @Ctx parameter`);
-  if (ctx.length > 0 && options.context !== undefined) throw new ServiceDefinitionError(`${where}: both @Ctx() and @Method({ context }); use one`);
+  if (ctx.length > 0 && options.context !== undefined)
+    throw new ServiceDefinitionError(`${where}: both @Ctx() and @Method({ context }); use one`);
   if (options.context !== undefined && typeof options.context !== 'boolean') {
     throw new ServiceDefinitionError(`${where}: @Method context must be true or false, got ${String(options.context)}`);
   }
@@ -34,7 +41,14 @@ export function defineMethod(target: AnyClass, className: string, service: strin
 }
 
 /** `params` first, then `design:paramtypes`; with neither, only a method without wire parameters is accepted. */
-function resolveParamTypes(where: string, target: AnyClass, record: MethodRecord, fn: AnyClass, hasContext: boolean, ctx: ParamRecord | undefined): Params {
+function resolveParamTypes(
+  where: string,
+  target: AnyClass,
+  record: MethodRecord,
+  fn: AnyClass,
+  hasContext: boolean,
+  ctx: ParamRecord | undefined,
+): Params {
   const ctxCount = hasContext ? 1 : 0;
   if (record.options.params !== undefined) return explicitParams(where, record.options.params, fn.length - ctxCount);
   const declared = Reflect.getMetadata('design:paramtypes', target.prototype, record.name) as (AnyClass | undefined)[] | undefined;
@@ -54,26 +68,37 @@ function resolveParamTypes(where: string, target: AnyClass, record: MethodRecord
 }
 
 function explicitParams(where: string, params: unknown, declaredWire: number): Params {
-  if (!Array.isArray(params)) throw new ServiceDefinitionError(`${where}: @Method params must be an array of types, got ${describeEntry(params)}`);
+  if (!Array.isArray(params))
+    throw new ServiceDefinitionError(`${where}: @Method params must be an array of types, got ${describeEntry(params)}`);
   const types = params.map((raw: unknown, i) => {
     const entry = normalizeParamEntry(raw);
-    if (!isParamType(entry)) throw new ServiceDefinitionError(`${where}: params[${i}] is ${describeEntry(raw)}, not a type; use ${PARAM_HELP}`);
+    if (!isParamType(entry))
+      throw new ServiceDefinitionError(`${where}: params[${i}] is ${describeEntry(raw)}, not a type; use ${PARAM_HELP}`);
     return entry;
   });
   if (declaredWire > types.length) {
-    throw new ServiceDefinitionError(`${where}: params lists ${types.length} type(s) but the method declares ${declaredWire} wire parameter(s)`);
+    throw new ServiceDefinitionError(
+      `${where}: params lists ${types.length} type(s) but the method declares ${declaredWire} wire parameter(s)`,
+    );
   }
   return types;
 }
 
-function findShardKey(where: string, record: MethodRecord, params: ParamRecord[], types: Params, contextIndex: number): ShardKeyDefinition | undefined {
+function findShardKey(
+  where: string,
+  record: MethodRecord,
+  params: ParamRecord[],
+  types: Params,
+  contextIndex: number,
+): ShardKeyDefinition | undefined {
   const keys = params.filter((p) => p.kind === 'shardKey');
   if (keys.length > 1) {
     const at = keys.map((k) => `#${k.index}`).join(' and ');
     throw new ServiceDefinitionError(`${where}: two @ShardKey parameters (${at}); a call routes by one key`);
   }
   const option = record.options.shardKey;
-  if (keys.length > 0 && option !== undefined) throw new ServiceDefinitionError(`${where}: both @ShardKey and @Method({ shardKey }); use one`);
+  if (keys.length > 0 && option !== undefined)
+    throw new ServiceDefinitionError(`${where}: both @ShardKey and @Method({ shardKey }); use one`);
   let key: ShardKeyDefinition | undefined;
   let written = '';
   if (keys.length > 0) {
@@ -101,7 +126,9 @@ function shardKeyOption(where: string, option: unknown, wire: number): ShardKeyD
     path = splitPath(where, '@Method shardKey', option);
     index = /^\d+$/.test(path[0]) ? Number(path.shift()) : 0;
   } else {
-    throw new ServiceDefinitionError(`${where}: @Method shardKey must be an argument index or a property path, got ${describeEntry(option)}`);
+    throw new ServiceDefinitionError(
+      `${where}: @Method shardKey must be an argument index or a property path, got ${describeEntry(option)}`,
+    );
   }
   if (!Number.isInteger(index) || index < 0 || index >= wire) {
     throw new ServiceDefinitionError(`${where}: @Method shardKey names argument #${index}, but the method takes ${wire} argument(s)`);

@@ -18,8 +18,7 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 
 /** What a Standard Schema's `validate` answers: the (possibly transformed) value, or the issues found. */
 export type StandardSchemaResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: readonly StandardSchemaIssue[] };
+  { readonly value: Output; readonly issues?: undefined } | { readonly issues: readonly StandardSchemaIssue[] };
 
 export interface StandardSchemaIssue {
   readonly message: string;

@@ -61,8 +61,10 @@ function checkLabels(labels: unknown): Record<string, string> {
   if (labels === undefined) return {};
   if (typeof labels !== 'object' || labels === null) throw new RangeError('registerPromMetrics: labels must be an object of strings');
   for (const [k, v] of Object.entries(labels)) {
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith('__')) throw new RangeError(`registerPromMetrics: labels: '${k}' is not a valid label name`);
-    if (['service', 'method', 'code', 'le'].includes(k)) throw new RangeError(`registerPromMetrics: labels: '${k}' is a label MyRPC sets itself`);
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith('__'))
+      throw new RangeError(`registerPromMetrics: labels: '${k}' is not a valid label name`);
+    if (['service', 'method', 'code', 'le'].includes(k))
+      throw new RangeError(`registerPromMetrics: labels: '${k}' is a label MyRPC sets itself`);
     if (typeof v !== 'string') throw new RangeError(`registerPromMetrics: labels.${k} must be a string`);
   }
   return { ...(labels as Record<string, string>) };

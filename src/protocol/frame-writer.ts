@@ -72,9 +72,12 @@ export class FrameWriter {
     if (need > SLAB_BYTES / 2) return this.writeLarge(kind, id, payload);
     if (this.slab.length - this.used < need) this.newSlab();
     const at = this.used;
-    const bytes = payload === undefined ? 0 : typeof payload === 'string'
-      ? this.slab.write(payload, at + FRAME_HEADER_BYTES, 'utf8')
-      : (this.slab.set(payload, at + FRAME_HEADER_BYTES), payload.length);
+    const bytes =
+      payload === undefined
+        ? 0
+        : typeof payload === 'string'
+          ? this.slab.write(payload, at + FRAME_HEADER_BYTES, 'utf8')
+          : (this.slab.set(payload, at + FRAME_HEADER_BYTES), payload.length);
     writeHeader(this.slab, at, bytes, kind, id);
     this.used = at + FRAME_HEADER_BYTES + bytes;
     this.frames++;

@@ -14,7 +14,13 @@ export interface RequestMessage {
 
 const NO_METADATA: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-export function encodeRequest(service: string, method: string, args: unknown[], timeoutMs: number, metadata?: Record<string, string>): unknown[] {
+export function encodeRequest(
+  service: string,
+  method: string,
+  args: unknown[],
+  timeoutMs: number,
+  metadata?: Record<string, string>,
+): unknown[] {
   return metadata === undefined ? [service, method, args, timeoutMs] : [service, method, args, timeoutMs, metadata];
 }
 
@@ -31,7 +37,13 @@ export function parseRequest(value: unknown): RequestMessage {
   // to 2^31-1 ms, so both codecs treat the same value alike.
   const clamped = timeoutMs > MAX_TIMER_MS ? MAX_TIMER_MS : timeoutMs;
   // null (JSON null, MessagePack nil: what a client in another language sends for "none") means no metadata.
-  return { service, method, args, timeoutMs: clamped, metadata: metadata === undefined || metadata === null ? NO_METADATA : checkMetadata(metadata) };
+  return {
+    service,
+    method,
+    args,
+    timeoutMs: clamped,
+    metadata: metadata === undefined || metadata === null ? NO_METADATA : checkMetadata(metadata),
+  };
 }
 
 function checkMetadata(value: unknown): Record<string, string> {

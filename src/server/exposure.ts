@@ -10,5 +10,7 @@ export function isLoopback(host: string): boolean {
  */
 export function unguardedSurfaces(host: string, guarded: boolean, surfaces: Readonly<Record<string, boolean>>): string[] {
   if (guarded || isLoopback(host)) return [];
-  return Object.entries(surfaces).filter(([, on]) => on).map(([name]) => name);
+  return Object.entries(surfaces)
+    .filter(([, on]) => on)
+    .map(([name]) => name);
 }

@@ -31,7 +31,10 @@ export class MethodTable {
   private readonly definitions = new Map<string, ServiceDefinition>();
   private readonly interceptors: ServerInterceptor[] = [];
 
-  constructor(private readonly validatorOptions?: ValidatorOptions, interceptors: readonly ServerInterceptor[] = []) {
+  constructor(
+    private readonly validatorOptions?: ValidatorOptions,
+    interceptors: readonly ServerInterceptor[] = [],
+  ) {
     this.interceptors.push(...interceptors);
   }
 
@@ -64,7 +67,15 @@ export class MethodTable {
     const methods = new Map<string, MethodEntry>();
     for (const m of def.methods.values()) {
       const handler = (instance as Record<string, unknown>)[m.name] as (...args: unknown[]) => unknown;
-      const entry: MethodEntry = { def: m, instance, handler, checkArgs: buildArgumentChecker(m, this.validatorOptions), stats: new MethodStats(), stream: isServerStream(handler, m.options.stream), chain: undefined };
+      const entry: MethodEntry = {
+        def: m,
+        instance,
+        handler,
+        checkArgs: buildArgumentChecker(m, this.validatorOptions),
+        stats: new MethodStats(),
+        stream: isServerStream(handler, m.options.stream),
+        chain: undefined,
+      };
       entry.chain = buildServerChain(entry, def.target, this.interceptors);
       methods.set(m.name, entry);
     }

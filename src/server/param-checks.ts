@@ -39,7 +39,12 @@ const isBase64 = (v: unknown): boolean => typeof v === 'string' && BASE64.test(v
 const BYTES_CHECK = syncCheck(
   'byte array (bytes, or a base64 string over JSON)',
   (v) => v instanceof Uint8Array || isBase64(v),
-  (v) => (typeof v === 'string' ? Buffer.from(v, 'base64') : Buffer.isBuffer(v) ? v : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength)),
+  (v) =>
+    typeof v === 'string'
+      ? Buffer.from(v, 'base64')
+      : Buffer.isBuffer(v)
+        ? v
+        : Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength),
 );
 
 const ANY_CHECK = syncCheck('a value', (v) => v !== undefined);
@@ -54,7 +59,14 @@ const BUILT_IN = new Map<unknown, ParamCheck>([
   [Promise, ANY_CHECK],
   [Function, ANY_CHECK],
   [Symbol, ANY_CHECK],
-  [Date, syncCheck('date (an ISO 8601 string over JSON)', (v) => isValidDate(v) || isDateText(v), (v) => (v instanceof Date ? v : new Date(v as string)))],
+  [
+    Date,
+    syncCheck(
+      'date (an ISO 8601 string over JSON)',
+      (v) => isValidDate(v) || isDateText(v),
+      (v) => (v instanceof Date ? v : new Date(v as string)),
+    ),
+  ],
   [Uint8Array, BYTES_CHECK],
   [Buffer, BYTES_CHECK],
 ]);

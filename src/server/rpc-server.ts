@@ -137,7 +137,8 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     if (options.describe !== false) this.table.register(new DescribeService(() => this.services()));
     // A peer that opens TCP and never finishes the TLS handshake is dropped after the handshake timeout too,
     // not after node:tls's default of 120 s.
-    this.tls = options.tls === undefined ? undefined : { ...serverTlsOptions(options.tls), handshakeTimeout: this.settings.handshakeTimeoutMs };
+    this.tls =
+      options.tls === undefined ? undefined : { ...serverTlsOptions(options.tls), handshakeTimeout: this.settings.handshakeTimeoutMs };
     this.net = this.makeListener(options.createListener);
     this.net.on('error', (err) => this.emit('error', err));
   }
@@ -237,7 +238,12 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   /** Server-wide figures for the debug page and metrics. */
   figures(): ServerFigures {
     const a = this.address();
-    return { startedAt: this.startedAt, connections: this.connections.size, inFlight: this.inFlight, address: a ? `${a.address}:${a.port}` : undefined };
+    return {
+      startedAt: this.startedAt,
+      connections: this.connections.size,
+      inFlight: this.inFlight,
+      address: a ? `${a.address}:${a.port}` : undefined,
+    };
   }
 
   /** What the debug page shows (`/debug/myrpc/stats.json`): lifetime counters, percentiles over the last minute. */
@@ -295,14 +301,20 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   /** A failed TLS handshake (no or a bad client certificate, a plain-TCP client): the peer is dropped. */
   private onTlsError(err: Error, socket: TLSSocket): void {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.settings.onClientError(new RpcError(RpcCode.UNAUTHENTICATED, `TLS handshake failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`), peer);
+    this.settings.onClientError(
+      new RpcError(RpcCode.UNAUTHENTICATED, `TLS handshake failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`),
+      peer,
+    );
   }
 
   /** Outside surfaces on a non-loopback address with no global interceptor (so no auth) deserve a warning. */
   private warnIfExposed(host: string, surfaces: Record<string, boolean>): void {
     const open = unguardedSurfaces(host, this.table.globalInterceptors().length > 0, surfaces);
     if (open.length === 0) return;
-    this.logger.warn({ host, surfaces: open }, `${open.join(', ')} served on ${host} without protection: add an auth interceptor (bearerAuth) or turn them off (options ${open.map((n) => `${n}: false`).join(', ')})`);
+    this.logger.warn(
+      { host, surfaces: open },
+      `${open.join(', ')} served on ${host} without protection: add an auth interceptor (bearerAuth) or turn them off (options ${open.map((n) => `${n}: false`).join(', ')})`,
+    );
   }
 
   private accept(socket: Duplex, transport: CallTransport = 'tcp'): void {
@@ -316,13 +328,15 @@ export class RpcServer extends EventEmitter<ServerEvents> {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
-    await Promise.all(this.shutdownHooks.map(async (hook) => {
-      try {
-        await hook();
-      } catch {
-        // a registry that cannot be told is no reason not to shut down
-      }
-    }));
+    await Promise.all(
+      this.shutdownHooks.map(async (hook) => {
+        try {
+          await hook();
+        } catch {
+          // a registry that cannot be told is no reason not to shut down
+        }
+      }),
+    );
     const listenerClosed = new Promise<void>((resolve) => this.net.close(() => resolve()));
     const http = this.http;
     const httpClosed = http ? http.close() : Promise.resolve();

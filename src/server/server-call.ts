@@ -83,7 +83,10 @@ export class ServerCall {
     }
     if (checked instanceof Promise) {
       this.armTimer();
-      checked.then((a) => this.run(a), (e: unknown) => this.fail(e, true));
+      checked.then(
+        (a) => this.run(a),
+        (e: unknown) => this.fail(e, true),
+      );
     } else {
       this.run(checked);
     }
@@ -93,14 +96,25 @@ export class ServerCall {
   private intercept(chain: (call: ServerCallInfo) => Promise<unknown>, args: unknown[]): void {
     this.armTimer();
     const { def } = this.entry;
-    const call = new InterceptedCall(def.service, def.name, def, def.options.meta ?? NO_META, args, this.ctx as ServerCallContext, this.owner.transport);
+    const call = new InterceptedCall(
+      def.service,
+      def.name,
+      def,
+      def.options.meta ?? NO_META,
+      args,
+      this.ctx as ServerCallContext,
+      this.owner.transport,
+    );
     let result: Promise<unknown>;
     try {
       result = chain(call);
     } catch (err) {
       return this.fail(err); // an interceptor that throws instead of rejecting
     }
-    result.then((value) => this.succeed(value), (err: unknown) => this.fail(err));
+    result.then(
+      (value) => this.succeed(value),
+      (err: unknown) => this.fail(err),
+    );
   }
 
   private run(args: unknown[]): void {
@@ -141,7 +155,10 @@ export class ServerCall {
       this.armTimer();
       // A thenable that is not a native Promise (a Knex builder, a Mongoose query) is awaited like one.
       const promise = result instanceof Promise ? result : Promise.resolve(result);
-      promise.then((value) => this.succeed(value), (err: unknown) => this.fail(err));
+      promise.then(
+        (value) => this.succeed(value),
+        (err: unknown) => this.fail(err),
+      );
     } else {
       this.succeed(result);
     }
@@ -173,9 +190,10 @@ export class ServerCall {
   private expire(notRun = false): void {
     if (this.done) return;
     const what = `${this.entry.def.service}.${this.entry.def.name}`;
-    const err = this.timeoutKind === 'call'
-      ? new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} did not finish before the call's deadline`, { timeout: 'call' })
-      : new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} exceeded the server's handle timeout`, { timeout: 'handle' });
+    const err =
+      this.timeoutKind === 'call'
+        ? new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} did not finish before the call's deadline`, { timeout: 'call' })
+        : new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what} exceeded the server's handle timeout`, { timeout: 'handle' });
     this.end(err.code);
     this.ctx?.abort(err);
     this.owner.sendError(this.id, err, notRun);
@@ -223,5 +241,7 @@ function holdsClassInstance(value: unknown, seen: Set<object>): boolean {
 
 /** `then` is looked up only on objects and functions, so plain results pay one type check. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -3,7 +3,16 @@ import type { Duplex } from 'node:stream';
 import type { Codec } from '../codec/codec';
 import type { CodecRegistry } from '../codec/codec-registry';
 import { RpcCode, RpcError } from '../errors/rpc-error';
-import { encodePreface, FrameKind, MAGIC, PREFACE_BYTES, PrefaceFlags, PROTOCOL_VERSION, PrefaceStatus, type Preface } from '../protocol/frame';
+import {
+  encodePreface,
+  FrameKind,
+  MAGIC,
+  PREFACE_BYTES,
+  PrefaceFlags,
+  PROTOCOL_VERSION,
+  PrefaceStatus,
+  type Preface,
+} from '../protocol/frame';
 import { ServerStream, type StreamOwner } from '../stream/server-stream';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
@@ -97,7 +106,10 @@ export class ServerConnection implements CallOwner, StreamOwner {
     socket.on('error', () => undefined); // 'close' follows; the calls are aborted there
     socket.on('close', () => this.onClose());
     this.handshakeTimer = unrefTimer(
-      setTimeout(() => this.dropPeer(`no preface within ${settings.handshakeTimeoutMs} ms (handshake timeout)`), settings.handshakeTimeoutMs),
+      setTimeout(
+        () => this.dropPeer(`no preface within ${settings.handshakeTimeoutMs} ms (handshake timeout)`),
+        settings.handshakeTimeoutMs,
+      ),
     );
   }
 
@@ -134,7 +146,10 @@ export class ServerConnection implements CallOwner, StreamOwner {
       return RpcCode.INTERNAL;
     }
     if (payloadExceeds(payload, this.peerMaxFrameBytes)) {
-      this.sendError(id, new RpcError(RpcCode.RESOURCE_EXHAUSTED, `the result exceeds the client's frame limit of ${this.peerMaxFrameBytes} bytes`));
+      this.sendError(
+        id,
+        new RpcError(RpcCode.RESOURCE_EXHAUSTED, `the result exceeds the client's frame limit of ${this.peerMaxFrameBytes} bytes`),
+      );
       return RpcCode.RESOURCE_EXHAUSTED;
     }
     this.writer?.write(FrameKind.RESPONSE, id, payload);
@@ -283,7 +298,9 @@ export class ServerConnection implements CallOwner, StreamOwner {
       case 'stalled':
         return this.dropPeer(`an incomplete frame received no byte for ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
       case 'squeezed':
-        return this.dropPeer(`an incomplete frame held under the server-wide budget did not complete within ${s.frameStallTimeoutMs} ms (frame stall timeout)`);
+        return this.dropPeer(
+          `an incomplete frame held under the server-wide budget did not complete within ${s.frameStallTimeoutMs} ms (frame stall timeout)`,
+        );
       case 'silent':
         return this.dropPeer(`no answer to PING within ${s.keepaliveTimeoutMs} ms (keepalive timeout)`);
       case 'ping':
@@ -314,9 +331,17 @@ export class ServerConnection implements CallOwner, StreamOwner {
   private acceptPreface(bytes: Buffer): boolean {
     const version = bytes[5];
     const codec = this.settings.codecs.byIdOf(bytes[6]);
-    const reply: Preface = { version: PROTOCOL_VERSION, codec: bytes[6], status: PrefaceStatus.OK, maxFrameBytes: this.settings.maxFrameBytes };
+    const reply: Preface = {
+      version: PROTOCOL_VERSION,
+      codec: bytes[6],
+      status: PrefaceStatus.OK,
+      maxFrameBytes: this.settings.maxFrameBytes,
+    };
     if (version !== PROTOCOL_VERSION) {
-      return this.refusePreface({ ...reply, status: PrefaceStatus.UNSUPPORTED_VERSION }, `unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`);
+      return this.refusePreface(
+        { ...reply, status: PrefaceStatus.UNSUPPORTED_VERSION },
+        `unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`,
+      );
     }
     if (!codec) return this.refusePreface({ ...reply, status: PrefaceStatus.UNSUPPORTED_CODEC }, `unsupported codec id ${bytes[6]}`);
     const peerMaxFrameBytes = bytes.readUInt32BE(8);
@@ -360,7 +385,12 @@ export class ServerConnection implements CallOwner, StreamOwner {
     }
     const reason = 'bad magic: this is a MyRPC server and the peer did not send the MyRPC preface';
     this.settings.onClientError(new RpcError(RpcCode.INVALID_ARGUMENT, reason), this.peer);
-    const reply: Preface = { version: PROTOCOL_VERSION, codec: 0, status: PrefaceStatus.BAD_MAGIC, maxFrameBytes: this.settings.maxFrameBytes };
+    const reply: Preface = {
+      version: PROTOCOL_VERSION,
+      codec: 0,
+      status: PrefaceStatus.BAD_MAGIC,
+      maxFrameBytes: this.settings.maxFrameBytes,
+    };
     this.end(encodePreface(reply, reason));
   }
 
@@ -385,7 +415,8 @@ export class ServerConnection implements CallOwner, StreamOwner {
   }
 
   private onRequest(id: number, payload: Buffer): void {
-    if (id === 0) return this.failConnection(new RpcError(RpcCode.INVALID_ARGUMENT, 'request id 0 is reserved for connection-level errors'));
+    if (id === 0)
+      return this.failConnection(new RpcError(RpcCode.INVALID_ARGUMENT, 'request id 0 is reserved for connection-level errors'));
     this.lastCallAt = this.liveness.lastByteMs;
     if (this.calls.has(id)) return this.sendError(id, new RpcError(RpcCode.INVALID_ARGUMENT, `request id ${id} is already in flight`));
     let request;
@@ -413,7 +444,11 @@ export class ServerConnection implements CallOwner, StreamOwner {
   private startStream(id: number, entry: MethodEntry, request: RequestMessage): void {
     if (!this.streams) {
       const what = `${entry.def.service}.${entry.def.name}`;
-      return this.sendError(id, new RpcError(RpcCode.UNIMPLEMENTED, `${what} is a server stream and this connection did not announce streams in its preface`), true);
+      return this.sendError(
+        id,
+        new RpcError(RpcCode.UNIMPLEMENTED, `${what} is a server stream and this connection did not announce streams in its preface`),
+        true,
+      );
     }
     const stream = new ServerStream(this, id, entry, request, this.settings.handleTimeoutMs);
     this.calls.set(id, stream);
@@ -453,7 +488,10 @@ export class ServerConnection implements CallOwner, StreamOwner {
     this.settings.budget.unwait(this.wake);
     const unfinished = this.reader?.pendingBytes ?? 0;
     if (this.state === 'open' && unfinished > 0) {
-      this.settings.onClientError(new RpcError(RpcCode.UNAVAILABLE, `connection closed in the middle of a frame (${unfinished} bytes unread)`), this.peer);
+      this.settings.onClientError(
+        new RpcError(RpcCode.UNAVAILABLE, `connection closed in the middle of a frame (${unfinished} bytes unread)`),
+        this.peer,
+      );
     }
     this.state = 'closed';
     this.account();

@@ -35,9 +35,20 @@ export class ClientStream implements AsyncIterableIterator<unknown> {
     timeoutMs: number,
     private readonly signal: AbortSignal | undefined,
   ) {
-    this.timer = unrefTimer(setTimeout(() => this.giveUp(new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded after ${this.delivered} items`, { timeout: 'call' })), clampDelay(timeoutMs)));
+    this.timer = unrefTimer(
+      setTimeout(
+        () =>
+          this.giveUp(
+            new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded after ${this.delivered} items`, { timeout: 'call' }),
+          ),
+        clampDelay(timeoutMs),
+      ),
+    );
     if (signal) {
-      this.onAbort = () => this.giveUp(new RpcError(RpcCode.CANCELLED, `${what}: cancelled by the caller after ${this.delivered} items`, { cause: signal.reason }));
+      this.onAbort = () =>
+        this.giveUp(
+          new RpcError(RpcCode.CANCELLED, `${what}: cancelled by the caller after ${this.delivered} items`, { cause: signal.reason }),
+        );
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
   }
@@ -78,7 +89,8 @@ export class ClientStream implements AsyncIterableIterator<unknown> {
       return Promise.resolve({ value, done: false });
     }
     if (this.ended) return this.failure ? Promise.reject(this.failure) : Promise.resolve({ value: undefined, done: true });
-    if (this.waiter !== undefined) return Promise.reject(new TypeError(`${this.what}: next() called again before the previous one settled`));
+    if (this.waiter !== undefined)
+      return Promise.reject(new TypeError(`${this.what}: next() called again before the previous one settled`));
     return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
   }
 

@@ -13,7 +13,13 @@ export interface StreamTarget {
  * failed over mid-stream: items already delivered cannot be taken back, so a lost endpoint ends it with
  * `UNAVAILABLE` saying how many items arrived, and the caller decides whether to open it again.
  */
-export async function* pinnedStream(target: StreamTarget | undefined, service: string, method: string, args: unknown[], options: CallOptions | undefined): AsyncGenerator<unknown, void, undefined> {
+export async function* pinnedStream(
+  target: StreamTarget | undefined,
+  service: string,
+  method: string,
+  args: unknown[],
+  options: CallOptions | undefined,
+): AsyncGenerator<unknown, void, undefined> {
   const what = `${service}.${method}`;
   if (target === undefined) throw new RpcError(RpcCode.UNAVAILABLE, `${what}: no endpoint available for the stream`, { mayHaveRun: false });
   let delivered = 0;

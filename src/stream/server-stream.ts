@@ -61,7 +61,8 @@ export class ServerStream {
   /** A WINDOW frame: more credit; a malformed grant is a protocol error on this stream. */
   grant(payload: unknown): void {
     if (this.done) return;
-    if (!this.credit.grant(payload)) return this.finish(new RpcError(RpcCode.INVALID_ARGUMENT, 'malformed WINDOW payload: expected [messages, bytes]'));
+    if (!this.credit.grant(payload))
+      return this.finish(new RpcError(RpcCode.INVALID_ARGUMENT, 'malformed WINDOW payload: expected [messages, bytes]'));
     this.wake();
   }
 

@@ -6,7 +6,11 @@ import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from
  * socket (for TLS, once its handshake succeeded) to `onSocket`. `onTlsError` hears of failed handshakes; the
  * peer is already dropped then.
  */
-export function createListener(tls: TlsOptions | undefined, onSocket: (socket: Socket) => void, onTlsError: (err: Error, socket: TLSSocket) => void): Server {
+export function createListener(
+  tls: TlsOptions | undefined,
+  onSocket: (socket: Socket) => void,
+  onTlsError: (err: Error, socket: TLSSocket) => void,
+): Server {
   if (!tls) return createServer(onSocket);
   const server = createTlsServer(tls, onSocket);
   server.on('tlsClientError', (err, socket) => dropAndReport(err, socket, onTlsError));

@@ -29,7 +29,10 @@ export function memoryPair(): [Duplex, Duplex] {
         callback(err);
       },
     });
-  ends.push(make(() => ends[1]), make(() => ends[0]));
+  ends.push(
+    make(() => ends[1]),
+    make(() => ends[0]),
+  );
   return [ends[0], ends[1]];
 }
 

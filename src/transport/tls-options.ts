@@ -41,7 +41,8 @@ export function serverTlsOptions(tls: TlsServerOptions, option = 'tls'): TlsOpti
   if (typeof tls !== 'object' || tls === null) throw new RangeError(`${option} must be an object with key and cert`);
   if (!tls.key) throw new RangeError(`${option}.key is required (PEM private key)`);
   if (!tls.cert) throw new RangeError(`${option}.cert is required (PEM certificate)`);
-  if (tls.requestCert && !tls.ca) throw new RangeError(`${option}.ca is required with ${option}.requestCert (the authority client certificates must chain to)`);
+  if (tls.requestCert && !tls.ca)
+    throw new RangeError(`${option}.ca is required with ${option}.requestCert (the authority client certificates must chain to)`);
   return {
     key: tls.key,
     cert: tls.cert,
@@ -57,7 +58,8 @@ export function serverTlsOptions(tls: TlsServerOptions, option = 'tls'): TlsOpti
 /** Node's `tls.connect` options for one server. */
 export function clientTlsOptions(tls: TlsClientOptions, host: string, port: number): ConnectionOptions {
   if (typeof tls !== 'object' || tls === null) throw new RangeError('tls must be an object ({} for the public roots)');
-  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new RangeError('tls.cert and tls.key go together (a client certificate needs its key)');
+  if ((tls.cert === undefined) !== (tls.key === undefined))
+    throw new RangeError('tls.cert and tls.key go together (a client certificate needs its key)');
   const servername = tls.servername ?? (isIP(host) === 0 ? host : undefined);
   return {
     host,

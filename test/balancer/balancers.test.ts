@@ -16,14 +16,19 @@ import {
 import { seededRandom } from '../helpers/random';
 
 const eps = (n: number, weights: number[] = []): Endpoint[] =>
-  Array.from({ length: n }, (_, i) => makeEndpoint({ host: '127.0.0.1', port: 7001 + i, id: String.fromCharCode(97 + i), weight: weights[i] ?? 1 }));
+  Array.from({ length: n }, (_, i) =>
+    makeEndpoint({ host: '127.0.0.1', port: 7001 + i, id: String.fromCharCode(97 + i), weight: weights[i] ?? 1 }),
+  );
 const req = { service: 'S', method: 'm' };
 
 describe('round-robin', () => {
   test('takes each endpoint in turn and skips excluded ones', () => {
     const b = new RoundRobinBalancer();
     b.update(eps(3));
-    assert.deepEqual(Array.from({ length: 6 }, () => b.pick(req)!.id), ['a', 'b', 'c', 'a', 'b', 'c']);
+    assert.deepEqual(
+      Array.from({ length: 6 }, () => b.pick(req)!.id),
+      ['a', 'b', 'c', 'a', 'b', 'c'],
+    );
     assert.equal(b.pick(req, new Set(['a']))!.id, 'b');
     assert.equal(b.pick(req, new Set(['a', 'b', 'c'])), undefined);
   });
@@ -95,14 +100,24 @@ describe('hash-modulo', () => {
     const b = new HashModuloBalancer();
     b.update(eps(3));
     assert.equal(b.pick({ ...req, shardKey: 'k1' })!.id, b.pick({ ...req, shardKey: 'k1' })!.id);
-    assert.throws(() => b.pick(req), (e: unknown) => RpcError.is(e) && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => b.pick(req),
+      (e: unknown) => RpcError.is(e) && e.code === 'INVALID_ARGUMENT',
+    );
   });
 });
 
 describe('balancer registry', () => {
   test('resolves built-in names, takes plug-ins, and resets', () => {
     const registry = new BalancerRegistry();
-    assert.deepEqual(registry.names().sort(), ['consistent-hash', 'hash-modulo', 'least-loaded', 'random', 'round-robin', 'weighted-round-robin']);
+    assert.deepEqual(registry.names().sort(), [
+      'consistent-hash',
+      'hash-modulo',
+      'least-loaded',
+      'random',
+      'round-robin',
+      'weighted-round-robin',
+    ]);
     registry.register('first', () => ({ name: 'first', update() {}, pick: () => undefined }));
     assert.equal(registry.create('first').name, 'first');
     registry.reset();

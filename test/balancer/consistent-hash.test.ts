@@ -3,10 +3,20 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalShardKey, ConsistentHashBalancer, HashModuloBalancer, HashRing, makeEndpoint, murmur3, RpcError, type Endpoint } from '../../src/index';
+import {
+  canonicalShardKey,
+  ConsistentHashBalancer,
+  HashModuloBalancer,
+  HashRing,
+  makeEndpoint,
+  murmur3,
+  RpcError,
+  type Endpoint,
+} from '../../src/index';
 
 const KEYS = 100_000;
-const cluster = (n: number, from = 1): Endpoint[] => Array.from({ length: n }, (_, i) => makeEndpoint({ host: '10.0.0.1', port: 7000 + from + i }));
+const cluster = (n: number, from = 1): Endpoint[] =>
+  Array.from({ length: n }, (_, i) => makeEndpoint({ host: '10.0.0.1', port: 7000 + from + i }));
 const keyOf = (i: number): string => `user-${i}`;
 
 function owners(ring: HashRing): string[] {
@@ -41,7 +51,8 @@ describe('shard-key hash and canonical form', () => {
     assert.equal(canonicalShardKey(-7), '-7');
     assert.equal(canonicalShardKey(12345678901234567890n), '12345678901234567890');
     assert.equal(canonicalShardKey(true), 'true');
-    for (const bad of [1.5, NaN, Infinity, 2 ** 60, null, undefined, {}, [], Symbol('s')]) assert.equal(canonicalShardKey(bad), undefined, String(bad));
+    for (const bad of [1.5, NaN, Infinity, 2 ** 60, null, undefined, {}, [], Symbol('s')])
+      assert.equal(canonicalShardKey(bad), undefined, String(bad));
   });
 });
 
@@ -94,7 +105,10 @@ describe('consistent-hash ring', () => {
   test('a call without a shard key is refused, never routed at random', () => {
     const b = new ConsistentHashBalancer();
     b.update(cluster(3));
-    assert.throws(() => b.pick({ service: 'KV', method: 'get' }), (e: unknown) => RpcError.is(e) && e.code === 'INVALID_ARGUMENT' && /no shard key/.test(e.message));
+    assert.throws(
+      () => b.pick({ service: 'KV', method: 'get' }),
+      (e: unknown) => RpcError.is(e) && e.code === 'INVALID_ARGUMENT' && /no shard key/.test(e.message),
+    );
   });
 
   test('bounded loads: a full endpoint passes calls on along the ring, within c × the mean', () => {
@@ -108,11 +122,11 @@ describe('consistent-hash ring', () => {
       inFlight.set(e.id, inFlight.get(e.id)! + 1);
     }
     const max = Math.max(...inFlight.values());
-    assert.ok(max <= Math.ceil(1.25 * 400 / 4), `busiest took ${max}`);
+    assert.ok(max <= Math.ceil((1.25 * 400) / 4), `busiest took ${max}`);
     const free = new ConsistentHashBalancer();
     free.update(eps);
     const home = free.pick({ service: 'S', method: 'm', shardKey: 'hot' })!;
-    assert.equal(inFlight.get(home.id), max, 'the key\'s own endpoint is filled first');
+    assert.equal(inFlight.get(home.id), max, "the key's own endpoint is filled first");
   });
 
   test('two separate processes map the same keys to the same endpoints', async () => {
@@ -123,7 +137,10 @@ describe('consistent-hash ring', () => {
     });
     child.kill();
     const ring = new HashRing(cluster(10));
-    assert.deepEqual(theirs, Array.from({ length: 5000 }, (_, i) => ring.lookup(keyOf(i))!.id));
+    assert.deepEqual(
+      theirs,
+      Array.from({ length: 5000 }, (_, i) => ring.lookup(keyOf(i))!.id),
+    );
   });
 
   const python = ['python3', 'python'].find((p) => {
@@ -135,10 +152,26 @@ describe('consistent-hash ring', () => {
     }
   });
   const script = join(__dirname, '../../../samples/python/shard_ring.py');
-  test('a Python implementation written from docs/SHARDING.md agrees', { skip: python && existsSync(script) ? false : 'python3 not found' }, () => {
-    const out = execFileSync(python as string, [script, '--endpoints', cluster(10).map((e) => e.id).join(','), '--keys', '2000'], { encoding: 'utf8' });
-    const ring = new HashRing(cluster(10));
-    const expected = Array.from({ length: 2000 }, (_, i) => `${keyOf(i)} ${ring.lookup(keyOf(i))!.id}`);
-    assert.deepEqual(out.trim().split('\n'), expected);
-  });
+  test(
+    'a Python implementation written from docs/SHARDING.md agrees',
+    { skip: python && existsSync(script) ? false : 'python3 not found' },
+    () => {
+      const out = execFileSync(
+        python as string,
+        [
+          script,
+          '--endpoints',
+          cluster(10)
+            .map((e) => e.id)
+            .join(','),
+          '--keys',
+          '2000',
+        ],
+        { encoding: 'utf8' },
+      );
+      const ring = new HashRing(cluster(10));
+      const expected = Array.from({ length: 2000 }, (_, i) => `${keyOf(i)} ${ring.lookup(keyOf(i))!.id}`);
+      assert.deepEqual(out.trim().split('\n'), expected);
+    },
+  );
 });

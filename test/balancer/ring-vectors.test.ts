@@ -16,7 +16,15 @@ const RINGS = {
 /** The rows of the table after `<!-- ring-vectors -->`: key, hash, owner in A, B, C. */
 function docRows(): string[][] {
   const table = DOC.split('<!-- ring-vectors -->')[1] ?? '';
-  return table.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim().replace(/`/g, '')));
+  return table
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim().replace(/`/g, '')),
+    );
 }
 
 test('the ring vectors in docs/SHARDING.md (key -> owner for fixed endpoint sets) match the library', () => {

@@ -10,16 +10,29 @@ import { main } from '../../src/cli/main';
 async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  const code = await main(
+    argv,
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
   return { code, out, err };
 }
 
-const SPECS = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, timeout: { type: 'string' }, codec: { type: 'string' } } as const;
+const SPECS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  timeout: { type: 'string' },
+  codec: { type: 'string' },
+} as const;
 
 test('parseArgs: positionals, --flag value, --flag=value, flags anywhere, and -- ending the flags', () => {
   const a = parseArgs(['--timeout', '100', '127.0.0.1:7000', 'Calculator.add', '--codec=msgpack', '[2, 3]', '--json'], SPECS);
   assert.deepEqual(a.positionals, ['127.0.0.1:7000', 'Calculator.add', '[2, 3]']);
-  assert.deepEqual([...a.flags].sort(), [['codec', 'msgpack'], ['json', true], ['timeout', '100']]);
+  assert.deepEqual([...a.flags].sort(), [
+    ['codec', 'msgpack'],
+    ['json', true],
+    ['timeout', '100'],
+  ]);
   const b = parseArgs(['x', '--', '--not-a-flag', '-'], SPECS);
   assert.deepEqual(b.positionals, ['x', '--not-a-flag', '-']);
   assert.equal(b.flags.size, 0);
@@ -34,7 +47,11 @@ test('parseArgs is strict: an unknown flag, a missing value or a value on a bool
     [['--json=yes'], /'--json' does not take an argument/],
   ];
   for (const [argv, message] of cases) {
-    assert.throws(() => parseArgs(argv, SPECS), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(' '));
+    assert.throws(
+      () => parseArgs(argv, SPECS),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
+      argv.join(' '),
+    );
   }
 });
 
@@ -52,7 +69,10 @@ test('intFlag and stringFlag: fallbacks, and a UsageError for a bad or missing v
   const a = parseArgs(['--timeout', '250', '--codec', 'json', '--port=-1', '--host', 'x'], specs);
   assert.equal(intFlag(a, 'timeout', 10), 250);
   assert.equal(intFlag(a, 'missing', 10), 10);
-  assert.throws(() => intFlag(a, 'port', 0), (e: unknown) => e instanceof UsageError && /--port takes a whole number, got '-1'/.test(e.message));
+  assert.throws(
+    () => intFlag(a, 'port', 0),
+    (e: unknown) => e instanceof UsageError && /--port takes a whole number, got '-1'/.test(e.message),
+  );
   assert.throws(() => intFlag(parseArgs(['--timeout', '1.5'], SPECS), 'timeout', 0), UsageError);
   assert.throws(() => intFlag(parseArgs(['--timeout', '1e3'], SPECS), 'timeout', 0), UsageError);
   assert.throws(() => intFlag(a, 'host', 0), UsageError);
@@ -108,10 +128,22 @@ test('main(): a real call in this process, through out and err', async () => {
   try {
     assert.deepEqual(await run('call', `127.0.0.1:${port}`, 'Calculator.add', '[2, 3]'), { code: 0, out: ['5'], err: [] });
     const failed = await run('call', `127.0.0.1:${port}`, 'Calculator.compute', '[{"op":"div","a":1,"b":0}]');
-    assert.deepEqual(failed, { code: 1, out: [], err: ['INVALID_ARGUMENT: division by zero', '  args[0].b nonZero: b must not be 0 for div'] });
-    assert.deepEqual(await run('call', `127.0.0.1:${port}`, 'Nope.add', '[]'), { code: 1, out: [], err: ["UNIMPLEMENTED: unknown service 'Nope'"] });
+    assert.deepEqual(failed, {
+      code: 1,
+      out: [],
+      err: ['INVALID_ARGUMENT: division by zero', '  args[0].b nonZero: b must not be 0 for div'],
+    });
+    assert.deepEqual(await run('call', `127.0.0.1:${port}`, 'Nope.add', '[]'), {
+      code: 1,
+      out: [],
+      err: ["UNIMPLEMENTED: unknown service 'Nope'"],
+    });
     // Flags may stand before the command name.
-    assert.deepEqual(await run('--timeout', '5000', '--codec', 'msgpack', 'call', `127.0.0.1:${port}`, 'Calculator.add', '[2, 3]'), { code: 0, out: ['5'], err: [] });
+    assert.deepEqual(await run('--timeout', '5000', '--codec', 'msgpack', 'call', `127.0.0.1:${port}`, 'Calculator.add', '[2, 3]'), {
+      code: 0,
+      out: ['5'],
+      err: [],
+    });
     const json = await run('describe', '--json', `127.0.0.1:${port}`, 'Calculator');
     assert.equal(json.code, 0, json.err.join('\n'));
     assert.equal(JSON.parse(json.out[0]).name, 'Calculator');

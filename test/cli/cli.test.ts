@@ -67,23 +67,29 @@ describe('myrpc list and describe', () => {
   test('describe prints the signatures, the shard key and the method options', async () => {
     const calc = await myrpc('describe', address, 'Calculator');
     assert.equal(calc.code, 0, calc.stderr);
-    assert.equal(calc.stdout, [
-      'service Calculator',
-      '  add(number, number)  [idempotent]',
-      '  compute(Operation)',
-      '  slowSum(number, number)  [timeout 60000 ms]',
-      '',
-    ].join('\n'));
+    assert.equal(
+      calc.stdout,
+      [
+        'service Calculator',
+        '  add(number, number)  [idempotent]',
+        '  compute(Operation)',
+        '  slowSum(number, number)  [timeout 60000 ms]',
+        '',
+      ].join('\n'),
+    );
     const kv = await myrpc('describe', address, 'KeyValue');
     assert.equal(kv.code, 0, kv.stderr);
-    assert.equal(kv.stdout, [
-      'service KeyValue',
-      '  get(@ShardKey string)  [idempotent]',
-      '  put(@ShardKey string, string)  [idempotent]',
-      "  increment(@ShardKey('key') IncrementRequest)",
-      '  stats()',
-      '',
-    ].join('\n'));
+    assert.equal(
+      kv.stdout,
+      [
+        'service KeyValue',
+        '  get(@ShardKey string)  [idempotent]',
+        '  put(@ShardKey string, string)  [idempotent]',
+        "  increment(@ShardKey('key') IncrementRequest)",
+        '  stats()',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('describe --json prints what MyRpcDescribe.describe answers, wherever the flag stands', async () => {
@@ -217,7 +223,12 @@ describe('usage errors exit 2 with the help text; --help exits 0', () => {
   });
 
   test('--help and -h print the help of each command and exit 0', async () => {
-    const helps: [string, string][] = [['list', LIST_HELP], ['describe', DESCRIBE_HELP], ['call', CALL_HELP], ['registry', REGISTRY_HELP]];
+    const helps: [string, string][] = [
+      ['list', LIST_HELP],
+      ['describe', DESCRIBE_HELP],
+      ['call', CALL_HELP],
+      ['registry', REGISTRY_HELP],
+    ];
     for (const [name, help] of helps) assert.deepEqual(await myrpc(name, '--help'), { code: 0, stdout: `${help}\n`, stderr: '' }, name);
     const short = await myrpc('call', '-h');
     assert.equal(short.stdout, `${CALL_HELP}\n`);

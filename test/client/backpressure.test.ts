@@ -58,8 +58,14 @@ describe('client backpressure', () => {
       const calls = Array.from({ length: 300 }, (_, i) => client.call('Sink', 'put', [i, arg], { timeoutMs: 10_000 }));
       await new Promise((r) => setTimeout(r, 100));
       resumePeer?.();
-      assert.deepEqual(await Promise.all(calls), Array.from({ length: 300 }, () => 'ok'));
-      assert.deepEqual(received, Array.from({ length: 300 }, (_, i) => i));
+      assert.deepEqual(
+        await Promise.all(calls),
+        Array.from({ length: 300 }, () => 'ok'),
+      );
+      assert.deepEqual(
+        received,
+        Array.from({ length: 300 }, (_, i) => i),
+      );
     } finally {
       await client.close();
       await server.close();

@@ -2,7 +2,18 @@ import 'reflect-metadata';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ctx, FrameKind, Method, RpcClient, RpcCode, type RpcError, Service, withOptions, type CallContext, type ServiceProxy } from '../../src/index';
+import {
+  Ctx,
+  FrameKind,
+  Method,
+  RpcClient,
+  RpcCode,
+  type RpcError,
+  Service,
+  withOptions,
+  type CallContext,
+  type ServiceProxy,
+} from '../../src/index';
 import { startServer, type Started } from '../helpers/servers';
 import { startFakeServer, type Frame } from './fake-server';
 import { deferred, rejection, settledBeforeIo, until, watchUnhandledRejections, type Deferred } from '../helpers/wait';
@@ -17,10 +28,14 @@ class Worker {
   @Method() hang(@Ctx() ctx: CallContext): Promise<never> {
     this.calls++;
     return new Promise((_, reject) => {
-      ctx.signal.addEventListener('abort', () => {
-        this.aborts.push(ctx.signal.reason as RpcError);
-        reject(ctx.signal.reason);
-      }, { once: true });
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          this.aborts.push(ctx.signal.reason as RpcError);
+          reject(ctx.signal.reason);
+        },
+        { once: true },
+      );
       this.entered.resolve(ctx);
     });
   }
@@ -65,7 +80,7 @@ describe('cancellation with an AbortSignal', () => {
   });
   after(() => s.stop());
 
-  test('aborting mid-call rejects at once with CANCELLED, and the handler\'s signal aborts', async () => {
+  test("aborting mid-call rejects at once with CANCELLED, and the handler's signal aborts", async () => {
     const client = s.client();
     worker.entered = deferred();
     const aborts = worker.aborts.length;

@@ -14,10 +14,14 @@ class Store {
 
   @Method() hang(@Ctx() ctx: CallContext): Promise<never> {
     return new Promise((_, reject) => {
-      ctx.signal.addEventListener('abort', () => {
-        this.aborts.push(ctx.signal.reason as RpcError);
-        reject(ctx.signal.reason);
-      }, { once: true });
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          this.aborts.push(ctx.signal.reason as RpcError);
+          reject(ctx.signal.reason);
+        },
+        { once: true },
+      );
       this.entered.resolve();
     });
   }
@@ -74,7 +78,8 @@ describe('the server side drops the connection mid-call', () => {
     const fake = await startFakeServer({
       onFrame(peer, frame) {
         if (frame.kind !== FrameKind.REQUEST) return;
-        if (fake.peers.indexOf(peer) === 0) peer.socket.destroy(); // the first connection dies on its first request
+        if (fake.peers.indexOf(peer) === 0)
+          peer.socket.destroy(); // the first connection dies on its first request
         else peer.send(FrameKind.RESPONSE, frame.id, 'served by the second connection');
       },
     });
@@ -194,13 +199,13 @@ describe('calls made while the connection is still opening', () => {
     for (const err of await Promise.all(calls)) {
       assert.equal(err.code, RpcCode.UNAVAILABLE);
       assert.equal(err.mayHaveRun, false);
-      assert.equal(err, errors[0], 'each call gets the connection attempt\'s error');
+      assert.equal(err, errors[0], "each call gets the connection attempt's error");
     }
     assert.equal(errors.length, 1);
     await client.close();
   });
 
-  test('the call\'s own deadline bounds the wait for a connection', async () => {
+  test("the call's own deadline bounds the wait for a connection", async () => {
     const never = new Socket();
     const client = new RpcClient({ port: 1, connectTimeoutMs: 60_000, createConnection: () => never });
     await keepingLoopAlive(async () => {

@@ -1,5 +1,12 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { DEFAULT_MAX_FRAME_BYTES, encodePreface, FrameKind, PREFACE_BYTES, PROTOCOL_VERSION, PrefaceStatus } from '../../src/protocol/frame';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  encodePreface,
+  FrameKind,
+  PREFACE_BYTES,
+  PROTOCOL_VERSION,
+  PrefaceStatus,
+} from '../../src/protocol/frame';
 import { FrameReader } from '../../src/protocol/frame-reader';
 import { writeHeader } from '../../src/protocol/frame-writer';
 import { until } from '../helpers/wait';
@@ -60,15 +67,20 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     readPreface(socket, () => {
       const peer = makePeer(socket);
       peers.push(peer);
-      const reader = new FrameReader({
-        onFrame(kind, id, payload) {
-          const frame: Frame = { kind, id, value: payload.length === 0 ? undefined : JSON.parse(payload.toString('utf8')) };
-          (peer.frames as Frame[]).push(frame);
-          options.onFrame?.(peer, frame);
+      const reader = new FrameReader(
+        {
+          onFrame(kind, id, payload) {
+            const frame: Frame = { kind, id, value: payload.length === 0 ? undefined : JSON.parse(payload.toString('utf8')) };
+            (peer.frames as Frame[]).push(frame);
+            options.onFrame?.(peer, frame);
+          },
         },
-      }, DEFAULT_MAX_FRAME_BYTES);
+        DEFAULT_MAX_FRAME_BYTES,
+      );
       socket.on('data', (chunk: Buffer) => reader.push(chunk));
-      socket.write(encodePreface({ version: PROTOCOL_VERSION, codec: 0, status: PrefaceStatus.OK, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES }));
+      socket.write(
+        encodePreface({ version: PROTOCOL_VERSION, codec: 0, status: PrefaceStatus.OK, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES }),
+      );
       options.onPeer?.(peer);
     });
   });
@@ -128,9 +140,13 @@ export function clientPreface(): Buffer {
 /** Decodes the whole frames in `bytes` (a server's output after its 12-byte preface). */
 export function decodeFrames(bytes: Buffer): Frame[] {
   const frames: Frame[] = [];
-  const reader = new FrameReader({
-    onFrame: (kind, id, payload) => frames.push({ kind, id, value: payload.length === 0 ? undefined : JSON.parse(payload.toString('utf8')) }),
-  }, DEFAULT_MAX_FRAME_BYTES);
+  const reader = new FrameReader(
+    {
+      onFrame: (kind, id, payload) =>
+        frames.push({ kind, id, value: payload.length === 0 ? undefined : JSON.parse(payload.toString('utf8')) }),
+    },
+    DEFAULT_MAX_FRAME_BYTES,
+  );
   reader.push(bytes);
   return frames;
 }
@@ -139,9 +155,13 @@ export { FrameKind };
 
 /** Waits until a raw peer has received the server preface and at least `n` whole frames; returns them. */
 export function framesReceived(received: () => Buffer, n: number, timeoutMs = 5000): Promise<Frame[]> {
-  return until(() => {
-    const bytes = received();
-    const frames = bytes.length > PREFACE_BYTES ? decodeFrames(bytes.subarray(PREFACE_BYTES)) : [];
-    return frames.length >= n && frames;
-  }, timeoutMs, `${n} frame(s) from the server`);
+  return until(
+    () => {
+      const bytes = received();
+      const frames = bytes.length > PREFACE_BYTES ? decodeFrames(bytes.subarray(PREFACE_BYTES)) : [];
+      return frames.length >= n && frames;
+    },
+    timeoutMs,
+    `${n} frame(s) from the server`,
+  );
 }

@@ -19,7 +19,10 @@ describe('client keepalive', () => {
       assert.match(err.message, /no answer to PING from 127\.0\.0\.1:\d+ within 200 ms \(keepalive timeout\)/);
       assert.ok(tookMs < 3000, `took ${tookMs} ms`);
       const peer = await silent.peer(0);
-      assert.ok(peer.frames.some((f) => f.kind === FrameKind.PING), 'the client sent a PING');
+      assert.ok(
+        peer.frames.some((f) => f.kind === FrameKind.PING),
+        'the client sent a PING',
+      );
       assert.equal(client.pendingCount, 0);
     } finally {
       await client.close();

@@ -57,7 +57,10 @@ describe('typed proxy', () => {
     client.on('connect', () => connects++);
     const names = Array.from({ length: 200 }, (_, i) => `n${i}`);
     const results = await Promise.all(names.map((n) => greeter.greet(n)));
-    assert.deepEqual(results, names.map((n) => `hello ${n}`));
+    assert.deepEqual(
+      results,
+      names.map((n) => `hello ${n}`),
+    );
     assert.equal(connects, 1);
   });
 

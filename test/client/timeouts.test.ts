@@ -39,10 +39,14 @@ class Clock {
   private untilAborted(ctx: CallContext): Promise<never> {
     this.deadlines.push(ctx.deadline);
     return new Promise((_, reject) => {
-      ctx.signal.addEventListener('abort', () => {
-        this.aborts.push(ctx.signal.reason as RpcError);
-        reject(ctx.signal.reason);
-      }, { once: true });
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          this.aborts.push(ctx.signal.reason as RpcError);
+          reject(ctx.signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 }
@@ -189,7 +193,11 @@ describe('call timeout (the deadline)', () => {
       const [frame] = await framesReceived(raw.received, 1);
       assert.equal(frame.kind, FrameKind.ERROR);
       assert.equal(frame.id, 7);
-      assert.deepEqual(frame.value, { code: 'DEADLINE_EXCEEDED', message: "Clock.hang did not finish before the call's deadline", timeout: 'call' });
+      assert.deepEqual(frame.value, {
+        code: 'DEADLINE_EXCEEDED',
+        message: "Clock.hang did not finish before the call's deadline",
+        timeout: 'call',
+      });
       await until(() => clock.aborts.length > aborted, 5000, 'the handler to be aborted');
       assert.equal(clock.aborts[aborted].code, RpcCode.DEADLINE_EXCEEDED, 'aborted by the deadline, not by a cancel');
       assert.equal(raw.socket.destroyed, false, 'the connection stays open');
@@ -214,7 +222,7 @@ describe('call timeout (the deadline)', () => {
   });
 });
 
-describe('handle timeout (the server\'s own limit)', () => {
+describe("handle timeout (the server's own limit)", () => {
   test('@Method({ timeoutMs }) fails with DEADLINE_EXCEEDED, timeout "handle", before the client deadline', async () => {
     const clock = new Clock();
     const s = await startServer([clock]);

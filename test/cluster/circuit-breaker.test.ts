@@ -63,7 +63,10 @@ describe('circuit breaker (deterministic, mocked timers)', () => {
   test('jitter spreads the open period by ± the fraction', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
-      for (const [r, expected] of [[0, 80], [1, 120]] as const) {
+      for (const [r, expected] of [
+        [0, 80],
+        [1, 120],
+      ] as const) {
         const b = new CircuitBreaker({ initialOpenMs: 100, jitter: 0.2, random: () => r }, () => undefined);
         b.onFailure('hard');
         mock.timers.tick(expected - 1);
@@ -99,7 +102,10 @@ describe('circuit breaker probes and ejection limits', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       let answer!: (ok: boolean) => void;
-      const b = new CircuitBreaker({ initialOpenMs: 100, jitter: 0 }, { onChange: () => undefined, probe: () => new Promise<boolean>((r) => (answer = r)) });
+      const b = new CircuitBreaker(
+        { initialOpenMs: 100, jitter: 0 },
+        { onChange: () => undefined, probe: () => new Promise<boolean>((r) => (answer = r)) },
+      );
       b.onFailure('hard');
       mock.timers.tick(100);
       assert.equal(b.current, 'half-open');
@@ -140,7 +146,10 @@ describe('circuit breaker probes and ejection limits', () => {
 describe('outlier detection (failure rate on answered codes)', () => {
   test('ejects once an interval holds minRequests answers with the failure share; each real ejection lasts longer; a clean interval forgives', () => {
     let now = 0;
-    const d = new OutlierDetector({ minRequests: 4, failurePercent: 50, intervalMs: 1000, baseEjectionMs: 100, maxEjectionMs: 250 }, () => now);
+    const d = new OutlierDetector(
+      { minRequests: 4, failurePercent: 50, intervalMs: 1000, baseEjectionMs: 100, maxEjectionMs: 250 },
+      () => now,
+    );
     assert.equal(d.record('NOT_FOUND'), 0, 'codes outside the set are not failures');
     assert.equal(d.record(undefined), 0);
     assert.equal(d.record('INTERNAL'), 0);

@@ -1,7 +1,17 @@
 import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterClient, Method, RpcCode, RpcError, RpcServer, Service, ShardKey, StaticEndpointSource, type EndpointInit } from '../../src/index';
+import {
+  ClusterClient,
+  Method,
+  RpcCode,
+  RpcError,
+  RpcServer,
+  Service,
+  ShardKey,
+  StaticEndpointSource,
+  type EndpointInit,
+} from '../../src/index';
 import { KeyValueContract } from '../../samples/sharded-kv/contract';
 import { startKvServer } from '../../samples/sharded-kv/server';
 import { closedPort } from '../helpers/servers';
@@ -52,9 +62,15 @@ describe('cluster client over three real servers', () => {
   test('a call without a shard key value fails on the client with INVALID_ARGUMENT', async () => {
     const kv = cluster.proxy(KeyValueContract);
     for (const bad of [undefined, null, { id: 1 }, 1.5]) {
-      await assert.rejects(kv.get(bad as unknown as string), (e: unknown) => RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && /shard key args\[0\]/.test(e.message));
+      await assert.rejects(
+        kv.get(bad as unknown as string),
+        (e: unknown) => RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && /shard key args\[0\]/.test(e.message),
+      );
     }
-    await assert.rejects(kv.increment({ by: 1 } as never), (e: unknown) => RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && /args\[0\]\.key/.test(e.message));
+    await assert.rejects(
+      kv.increment({ by: 1 } as never),
+      (e: unknown) => RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && /args\[0\]\.key/.test(e.message),
+    );
   });
 
   test('methods without a shard key go through the balancer (round-robin by default)', async () => {
@@ -75,7 +91,10 @@ describe('cluster client over three real servers', () => {
 @Service('Flaky')
 class Flaky {
   calls = 0;
-  constructor(readonly name: string, private readonly failWith?: RpcCode) {}
+  constructor(
+    readonly name: string,
+    private readonly failWith?: RpcCode,
+  ) {}
   @Method({ idempotent: true }) safe(): string {
     return this.answer();
   }
@@ -105,7 +124,13 @@ describe('when endpoints fail', () => {
   test('failover: a request that never left (connection refused) goes to another endpoint', async () => {
     const good = await flakyServer('good');
     const dead = await closedPort();
-    const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: dead }, { host: '127.0.0.1', port: good.port }], balancer: 'round-robin' });
+    const cluster = new ClusterClient({
+      endpoints: [
+        { host: '127.0.0.1', port: dead },
+        { host: '127.0.0.1', port: good.port },
+      ],
+      balancer: 'round-robin',
+    });
     try {
       const flaky = cluster.proxy(Flaky);
       for (let i = 0; i < 6; i++) assert.equal(await flaky.unsafe(), 'good');
@@ -119,9 +144,18 @@ describe('when endpoints fail', () => {
   test('failfast never retries', async () => {
     const good = await flakyServer('good');
     const dead = await closedPort();
-    const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: dead }, { host: '127.0.0.1', port: good.port }], failMode: 'failfast' });
+    const cluster = new ClusterClient({
+      endpoints: [
+        { host: '127.0.0.1', port: dead },
+        { host: '127.0.0.1', port: good.port },
+      ],
+      failMode: 'failfast',
+    });
     try {
-      await assert.rejects(cluster.proxy(Flaky).unsafe(), (e: unknown) => RpcError.is(e) && e.code === RpcCode.UNAVAILABLE && !e.mayHaveRun);
+      await assert.rejects(
+        cluster.proxy(Flaky).unsafe(),
+        (e: unknown) => RpcError.is(e) && e.code === RpcCode.UNAVAILABLE && !e.mayHaveRun,
+      );
     } finally {
       await cluster.close();
       await good.server.close({ graceMs: 0 });
@@ -131,7 +165,14 @@ describe('when endpoints fail', () => {
   test('a call that may have run is retried only when the method is idempotent', async () => {
     const a = await flakyServer('a', RpcCode.UNAVAILABLE);
     const b = await flakyServer('b');
-    const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: a.port }, { host: '127.0.0.1', port: b.port }], balancer: 'round-robin', circuitBreaker: { failureThreshold: 100, initialOpenMs: 10 } });
+    const cluster = new ClusterClient({
+      endpoints: [
+        { host: '127.0.0.1', port: a.port },
+        { host: '127.0.0.1', port: b.port },
+      ],
+      balancer: 'round-robin',
+      circuitBreaker: { failureThreshold: 100, initialOpenMs: 10 },
+    });
     try {
       const flaky = cluster.proxy(Flaky);
       // An UNAVAILABLE answer from a handler comes from a server that ran it: mayHaveRun is true.
@@ -153,7 +194,10 @@ describe('when endpoints fail', () => {
 
   test('answers of any code keep the circuit closed: INTERNAL answers do not eject the server', async () => {
     const a = await flakyServer('a', RpcCode.INTERNAL);
-    const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: a.port }], circuitBreaker: { failureThreshold: 3, initialOpenMs: 40, jitter: 0 } });
+    const cluster = new ClusterClient({
+      endpoints: [{ host: '127.0.0.1', port: a.port }],
+      circuitBreaker: { failureThreshold: 3, initialOpenMs: 40, jitter: 0 },
+    });
     try {
       const flaky = cluster.proxy(Flaky);
       for (let i = 0; i < 10; i++) await assert.rejects(flaky.unsafe(), (e: unknown) => RpcError.is(e) && e.code === RpcCode.INTERNAL);
@@ -168,7 +212,12 @@ describe('when endpoints fail', () => {
   test('broadcast: the first error cancels the rest and rejects; settled collects each', async () => {
     const a = await flakyServer('a');
     const b = await flakyServer('b', RpcCode.NOT_FOUND);
-    const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: a.port }, { host: '127.0.0.1', port: b.port }] });
+    const cluster = new ClusterClient({
+      endpoints: [
+        { host: '127.0.0.1', port: a.port },
+        { host: '127.0.0.1', port: b.port },
+      ],
+    });
     try {
       await assert.rejects(cluster.broadcast(Flaky).unsafe(), (e: unknown) => RpcError.is(e) && e.code === RpcCode.NOT_FOUND);
       const settled = await cluster.broadcastSettled(Flaky).unsafe();

@@ -14,7 +14,7 @@ const startProcess = (name: string, port = 0): Promise<Forked> => forkListening(
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('three server processes: a killed server\'s keys, and only those, move; they return when it does', async () => {
+test("three server processes: a killed server's keys, and only those, move; they return when it does", async () => {
   const procs = await Promise.all(['kv0', 'kv1', 'kv2'].map((n) => startProcess(n)));
   const cluster = new ClusterClient({
     endpoints: procs.map((p) => ({ host: '127.0.0.1', port: p.port })),

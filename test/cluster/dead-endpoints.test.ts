@@ -45,7 +45,9 @@ test('150 dead endpoints + 4 live server processes: >= 99 % of calls succeed, de
     await Promise.all(Array.from({ length: CALLERS }, (_, c) => caller(c)));
     delay.disable();
     const share = ok / (ok + failed);
-    console.log(`# ${DEAD} dead + ${LIVE} live: ${ok} ok, ${failed} failed (${(share * 100).toFixed(2)} %), loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`);
+    console.log(
+      `# ${DEAD} dead + ${LIVE} live: ${ok} ok, ${failed} failed (${(share * 100).toFixed(2)} %), loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`,
+    );
     assert.ok(ok > 100, 'calls ran');
     assert.ok(share >= 0.99, `${(share * 100).toFixed(2)} % of calls succeeded`);
     assert.equal(cluster.healthyEndpoints().length, LIVE, 'only the live endpoints are offered to balancers');
@@ -67,23 +69,28 @@ test('black-holed endpoints (accept, never answer) cost no failed calls: a slow 
   const live: Forked[] = await Promise.all(Array.from({ length: 2 }, (_, i) => forkListening(SERVER, [`kv${i}`, '0'])));
   const sockets: Socket[] = [];
   const holes = await Promise.all(Array.from({ length: 20 }, () => blackHole(sockets)));
-  const endpoints = [...holes.map((h) => (h.address() as AddressInfo).port), ...live.map((p) => p.port)].map((port) => ({ host: '127.0.0.1', port }));
+  const endpoints = [...holes.map((h) => (h.address() as AddressInfo).port), ...live.map((p) => p.port)].map((port) => ({
+    host: '127.0.0.1',
+    port,
+  }));
   const cluster = new ClusterClient({ endpoints, connectWaitMs: 100 });
   const kv = withOptions(cluster.proxy(KeyValueContract), { timeoutMs: 1500 });
   try {
     let ok = 0;
     const errors: string[] = [];
     const stopAt = Date.now() + 1_500;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let i = 0; Date.now() < stopAt && i < 1_000_000; i++) {
-        try {
-          await kv.stats();
-          ok++;
-        } catch (err) {
-          errors.push(String(err));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let i = 0; Date.now() < stopAt && i < 1_000_000; i++) {
+          try {
+            await kv.stats();
+            ok++;
+          } catch (err) {
+            errors.push(String(err));
+          }
         }
-      }
-    }));
+      }),
+    );
     assert.deepEqual(errors, []);
     assert.ok(ok > 50, `${ok} calls answered`);
     assert.equal(cluster.healthyEndpoints().length, 2, 'the black holes are out of rotation');

@@ -11,8 +11,17 @@ const CHILD = join(__dirname, 'health-child.js');
 test('server processes answering UNAVAILABLE or NOT_FOUND: no server is ejected, no retry token is spent, ping still works', async () => {
   const children: Forked[] = [];
   try {
-    children.push(...(await Promise.all([forkListening(CHILD, ['a', RpcCode.UNAVAILABLE]), forkListening(CHILD, ['b', RpcCode.UNAVAILABLE]), forkListening(CHILD, ['c', RpcCode.NOT_FOUND])])));
-    const cluster = new ClusterClient({ endpoints: children.map((c) => ({ host: '127.0.0.1', port: c.port })), circuitBreaker: { failureThreshold: 2 } });
+    children.push(
+      ...(await Promise.all([
+        forkListening(CHILD, ['a', RpcCode.UNAVAILABLE]),
+        forkListening(CHILD, ['b', RpcCode.UNAVAILABLE]),
+        forkListening(CHILD, ['c', RpcCode.NOT_FOUND]),
+      ])),
+    );
+    const cluster = new ClusterClient({
+      endpoints: children.map((c) => ({ host: '127.0.0.1', port: c.port })),
+      circuitBreaker: { failureThreshold: 2 },
+    });
     try {
       const api = cluster.proxy(Answers);
       const codes = new Map<string, number>();
@@ -24,9 +33,13 @@ test('server processes answering UNAVAILABLE or NOT_FOUND: no server is ejected,
           codes.set(code, (codes.get(code) ?? 0) + 1);
         }
       }
-      assert.equal((codes.get(RpcCode.UNAVAILABLE) ?? 0) + (codes.get(RpcCode.NOT_FOUND) ?? 0), 30, 'every call got its server\'s answer');
+      assert.equal((codes.get(RpcCode.UNAVAILABLE) ?? 0) + (codes.get(RpcCode.NOT_FOUND) ?? 0), 30, "every call got its server's answer");
       assert.ok((codes.get(RpcCode.NOT_FOUND) ?? 0) > 0);
-      assert.deepEqual(cluster.stats().map((s) => s.breaker), ['closed', 'closed', 'closed'], 'no server ejected');
+      assert.deepEqual(
+        cluster.stats().map((s) => s.breaker),
+        ['closed', 'closed', 'closed'],
+        'no server ejected',
+      );
       const pings = new Set<string>();
       for (let i = 0; i < 3; i++) pings.add(await api.ping());
       assert.deepEqual([...pings].sort(), ['a', 'b', 'c'], 'every server still serves ping');
@@ -35,7 +48,8 @@ test('server processes answering UNAVAILABLE or NOT_FOUND: no server is ejected,
     }
     const notFound = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: children[2].port }] });
     try {
-      for (let i = 0; i < 30; i++) await assert.rejects(notFound.proxy(Answers).work(), (e: unknown) => RpcError.is(e) && e.code === RpcCode.NOT_FOUND);
+      for (let i = 0; i < 30; i++)
+        await assert.rejects(notFound.proxy(Answers).work(), (e: unknown) => RpcError.is(e) && e.code === RpcCode.NOT_FOUND);
       assert.equal(notFound.retryTokens, 10, 'NOT_FOUND answers spend no retry token');
     } finally {
       await notFound.close();

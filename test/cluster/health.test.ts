@@ -61,7 +61,10 @@ describe('health counts only transport failures', () => {
         for (const n of nodes) n.service.failWith = code;
         for (let i = 0; i < 12; i++) await assert.rejects(api.work(), isCode(code));
       }
-      assert.deepEqual(cluster.stats().map((s) => s.breaker), ['closed', 'closed', 'closed']);
+      assert.deepEqual(
+        cluster.stats().map((s) => s.breaker),
+        ['closed', 'closed', 'closed'],
+      );
       assert.equal(cluster.healthyEndpoints().length, 3);
       for (let i = 0; i < 3; i++) assert.ok(['a', 'b', 'c'].includes(await api.ping()));
     } finally {
@@ -92,7 +95,11 @@ describe('health counts only transport failures', () => {
 
   test('a deadline with no answer from a silent connection counts; one whose connection answers others does not', async () => {
     const a = await start('a');
-    const cluster = new ClusterClient({ endpoints: [ep(a.port)], circuitBreaker: { failureThreshold: 2, initialOpenMs: 60_000 }, maxEjectionPercent: 100 });
+    const cluster = new ClusterClient({
+      endpoints: [ep(a.port)],
+      circuitBreaker: { failureThreshold: 2, initialOpenMs: 60_000 },
+      maxEjectionPercent: 100,
+    });
     try {
       const api = cluster.proxy(HealthService);
       const busy = [within(api, { timeoutMs: 100 }).hang(300)];
@@ -119,7 +126,9 @@ describe('GOAWAY is no verdict', () => {
       assert.equal(await api.ping(), 'idle');
       const state = cluster.stats()[0];
       assert.equal(state.breaker, 'closed');
-      (cluster as unknown as { states: Map<string, { client: { on(e: string, f: () => void): void } }> }).states.get(state.id)?.client.on('goaway', () => goaways++);
+      (cluster as unknown as { states: Map<string, { client: { on(e: string, f: () => void): void } }> }).states
+        .get(state.id)
+        ?.client.on('goaway', () => goaways++);
       await until(() => goaways > 0, 3000, 'the idle GOAWAY');
       assert.equal(cluster.stats()[0].breaker, 'closed', 'still in rotation');
       assert.equal(cluster.panic, false);
@@ -185,7 +194,8 @@ describe('probes end on every outcome', () => {
       const api = cluster.proxy(HealthService);
       await Promise.all([api.ping(), api.ping()]);
       await a.server.close({ graceMs: 0 });
-      for (let i = 0; i < 10 && cluster.healthyEndpoints().length > 1; i++) assert.equal(await api.ping(), 'b', 'a refused connection moves on to b');
+      for (let i = 0; i < 10 && cluster.healthyEndpoints().length > 1; i++)
+        assert.equal(await api.ping(), 'b', 'a refused connection moves on to b');
       assert.equal(cluster.healthyEndpoints().length, 1, 'a ejected');
       for (let i = 0; i < 5; i++) {
         const controller = new AbortController();
@@ -212,7 +222,10 @@ describe('probes end on every outcome', () => {
       await assert.rejects(cluster.broadcast(HealthService, { signal: controller.signal }).work(), isCode(RpcCode.CANCELLED));
       await assert.rejects(cluster.broadcastSettled(HealthService, { signal: controller.signal }).work(), isCode(RpcCode.CANCELLED));
       assert.equal(a.service.calls, 0, 'no call ran');
-      await assert.rejects(empty.broadcast(HealthService).work(), (e: unknown) => isCode(RpcCode.UNAVAILABLE)(e) && /zero endpoints/.test((e as Error).message));
+      await assert.rejects(
+        empty.broadcast(HealthService).work(),
+        (e: unknown) => isCode(RpcCode.UNAVAILABLE)(e) && /zero endpoints/.test((e as Error).message),
+      );
       const late = new AbortController();
       const call = cluster.broadcast(HealthService, { signal: late.signal }).hang(500);
       setTimeout(() => late.abort(), 20);
@@ -240,7 +253,10 @@ describe('shard failover policy', () => {
       const bKey = keys.find((k) => owners.get(k) === 'b') as string;
       assert.equal(await api.read(aKey), `b:${aKey}`, 'an idempotent read meets the refused owner and moves on to the next endpoint');
       assert.equal(cluster.healthyEndpoints().length, 1, 'a ejected');
-      await assert.rejects(api.write(aKey), (e: unknown) => isCode(RpcCode.UNAVAILABLE)(e) && /owner of shard key/.test((e as Error).message) && !(e as RpcError).mayHaveRun);
+      await assert.rejects(
+        api.write(aKey),
+        (e: unknown) => isCode(RpcCode.UNAVAILABLE)(e) && /owner of shard key/.test((e as Error).message) && !(e as RpcError).mayHaveRun,
+      );
       assert.equal(await api.write(bKey), `b:${bKey}`, "b's keys are unaffected");
     } finally {
       await cluster.close();

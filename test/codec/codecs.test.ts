@@ -40,7 +40,10 @@ function jsonCompatible(str: fc.Arbitrary<string>, key: fc.Arbitrary<string>): f
 }
 
 const forJson = jsonCompatible(jsString, jsString);
-const forBoth = jsonCompatible(unicodeString, unicodeString.filter((k) => k !== '__proto__'));
+const forBoth = jsonCompatible(
+  unicodeString,
+  unicodeString.filter((k) => k !== '__proto__'),
+);
 
 const roundTrip = (codec: Codec, value: unknown): unknown => codec.decode(Buffer.from(codec.encode(value)));
 

@@ -33,7 +33,10 @@ test('regression: a Buffer result over MessagePack is bytes, not {type, data}', 
   const decoded = msgpackCodec.decode(Buffer.from(msgpackCodec.encode(Buffer.from([1, 2, 3]))));
   assert.ok(decoded instanceof Uint8Array, JSON.stringify(decoded));
   assert.deepEqual([...decoded], [1, 2, 3]);
-  const nested = msgpackCodec.decode(Buffer.from(msgpackCodec.encode({ at: new Date(0), b: Buffer.from([4]) }))) as { at: Date; b: Uint8Array };
+  const nested = msgpackCodec.decode(Buffer.from(msgpackCodec.encode({ at: new Date(0), b: Buffer.from([4]) }))) as {
+    at: Date;
+    b: Uint8Array;
+  };
   assert.equal(nested.at.getTime(), 0);
   assert.deepEqual([...nested.b], [4]);
 });

@@ -17,7 +17,24 @@ const leaf = fc.oneof(
   fc.boolean(),
   fc.integer(),
   fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
-  fc.constantFrom(0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0xffffffff, 0x100000000, -0x20, -0x21, -0x80, -0x81, -0x8000, -0x8001, -0x80000000, -0x80000001),
+  fc.constantFrom(
+    0x7f,
+    0x80,
+    0xff,
+    0x100,
+    0xffff,
+    0x10000,
+    0xffffffff,
+    0x100000000,
+    -0x20,
+    -0x21,
+    -0x80,
+    -0x81,
+    -0x8000,
+    -0x8001,
+    -0x80000000,
+    -0x80000001,
+  ),
   fc.double(),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 300 }),
@@ -55,7 +72,12 @@ describe('MessagePack codec agrees with the reference implementation', () => {
   });
 
   test('long strings, arrays and maps take their 16- and 32-bit headers', () => {
-    for (const v of ['x'.repeat(70_000), 'é'.repeat(40_000), Array.from({ length: 70_000 }, (_, i) => i % 3), Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`k${i}`, i]))]) {
+    for (const v of [
+      'x'.repeat(70_000),
+      'é'.repeat(40_000),
+      Array.from({ length: 70_000 }, (_, i) => i % 3),
+      Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`k${i}`, i])),
+    ]) {
       const bytes = Buffer.from(msgpackCodec.encode(v));
       assert.deepEqual(bytes, Buffer.from(reference.encode(v)));
       assert.deepEqual(msgpackCodec.decode(bytes), v);

@@ -10,11 +10,20 @@ test('announce() refuses a wildcard listen address without advertise, and regist
   const { port } = await server.listen(0, '0.0.0.0');
   try {
     const refused = new RegistryRegistrar({ registry: `127.0.0.1:${registryPort}` });
-    await assert.rejects(announce(server, refused, { service: 'KeyValue' }), (e: unknown) => e instanceof RangeError && /wildcard address '0\.0\.0\.0'.*advertise/.test(e.message));
-    await assert.rejects(announce(server, refused, { service: 'KeyValue', advertise: 'host:99999' }), (e: unknown) => e instanceof RangeError && /advertise must be/.test(e.message));
+    await assert.rejects(
+      announce(server, refused, { service: 'KeyValue' }),
+      (e: unknown) => e instanceof RangeError && /wildcard address '0\.0\.0\.0'.*advertise/.test(e.message),
+    );
+    await assert.rejects(
+      announce(server, refused, { service: 'KeyValue', advertise: 'host:99999' }),
+      (e: unknown) => e instanceof RangeError && /advertise must be/.test(e.message),
+    );
     assert.deepEqual(registry.service.list('KeyValue').instances, [], 'nothing was registered');
 
-    await announce(server, new RegistryRegistrar({ registry: `127.0.0.1:${registryPort}` }), { service: 'KeyValue', advertise: '127.0.0.1' });
+    await announce(server, new RegistryRegistrar({ registry: `127.0.0.1:${registryPort}` }), {
+      service: 'KeyValue',
+      advertise: '127.0.0.1',
+    });
     const [entry] = registry.service.list('KeyValue').instances;
     assert.equal(entry.host, '127.0.0.1');
     assert.equal(entry.port, port, 'the port comes from the server when advertise names only a host');

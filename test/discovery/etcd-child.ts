@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   const [etcdUrl, name, mode] = process.argv.slice(2);
   const { server, port } = await startKvServer(name, 0);
   const registrar = new EtcdRegistrar({ hosts: etcdUrl, ttlSeconds: 2 });
-  await registrar.register({ service: 'KeyValue', host: '127.0.0.1', port, id: name }, () => ({ inFlight: server.inFlight, eventLoopDelayMs: 0 }));
+  await registrar.register({ service: 'KeyValue', host: '127.0.0.1', port, id: name }, () => ({
+    inFlight: server.inFlight,
+    eventLoopDelayMs: 0,
+  }));
   const report = (step: ChildReport['step']): void => void process.send?.({ step, port, key: registrar.etcdKey } satisfies ChildReport);
   report('registered');
   if (mode !== 'clean-exit') return;

@@ -30,16 +30,22 @@ async function startRegistered(etcd: EtcdProcess, name: string, service: string)
 }
 
 async function stopAll(kvs: Kv[]): Promise<void> {
-  await Promise.all(kvs.map(async (k) => {
-    await k.registrar.deregister();
-    await k.server.close({ graceMs: 50 });
-  }));
+  await Promise.all(
+    kvs.map(async (k) => {
+      await k.registrar.deregister();
+      await k.server.close({ graceMs: 50 });
+    }),
+  );
 }
 
 const ids = (list: readonly Endpoint[]): string[] => list.map((e) => e.id).sort();
 
 function cluster(discovery: EtcdDiscovery): ClusterClient {
-  return new ClusterClient({ endpoints: discovery, circuitBreaker: { initialOpenMs: 100, maxOpenMs: 400 }, client: { defaultTimeoutMs: 2000, connectTimeoutMs: 1000 } });
+  return new ClusterClient({
+    endpoints: discovery,
+    circuitBreaker: { initialOpenMs: 100, maxOpenMs: 400 },
+    client: { defaultTimeoutMs: 2000, connectTimeoutMs: 1000 },
+  });
 }
 
 /** Which servers answer for `KEYS` now. */
@@ -117,7 +123,11 @@ describe('EtcdDiscovery feeding a ClusterClient, against a real etcd', { skip: S
     const discovery = new EtcdDiscovery({ client: shared, service: 'Weights', loadAwareWeights: true });
     const plain = new EtcdDiscovery({ client: shared, service: 'Weights' });
     try {
-      await shared.put('/myrpc/services/Weights/w1').value(JSON.stringify({ host: '127.0.0.1', port: 4200, weight: 4, metadata: { v: '2' }, load: { inFlight: 32, eventLoopDelayMs: 60 } }));
+      await shared
+        .put('/myrpc/services/Weights/w1')
+        .value(
+          JSON.stringify({ host: '127.0.0.1', port: 4200, weight: 4, metadata: { v: '2' }, load: { inFlight: 32, eventLoopDelayMs: 60 } }),
+        );
       await shared.put('/myrpc/services/Weights/junk').value('not an instance');
       await eventually(() => discovery.endpoints().length === 1 && plain.endpoints().length === 1, 3000, 'w1');
       // 4 / (1 + 32/32 + (60 - 10)/50) = 4/3, to 3 significant digits
@@ -127,7 +137,7 @@ describe('EtcdDiscovery feeding a ClusterClient, against a real etcd', { skip: S
       await discovery.close();
       await plain.close();
     }
-    assert.equal(await shared.get('/myrpc/services/Weights/w1').string() !== null, true, 'the shared client still works');
+    assert.equal((await shared.get('/myrpc/services/Weights/w1').string()) !== null, true, 'the shared client still works');
     await shared.delete().prefix('/myrpc/services/Weights/');
     shared.close();
   });
@@ -154,7 +164,11 @@ describe('EtcdDiscovery feeding a ClusterClient, against a real etcd', { skip: S
       await writer.put(key).value(value);
       await eventually(() => discovery.endpoints().length === 1, 3000, 'g1 back');
       await writer.put(key).value(JSON.stringify({ host: '127.0.0.1', port: 4001, draining: true }));
-      await eventually(() => discovery.endpoints().length === 0 && discovery.pendingRemovals.length === 0, 3000, 'a draining mark removes at once');
+      await eventually(
+        () => discovery.endpoints().length === 0 && discovery.pendingRemovals.length === 0,
+        3000,
+        'a draining mark removes at once',
+      );
     } finally {
       await writer.delete().key(key);
       writer.close();
@@ -172,7 +186,11 @@ describe('EtcdDiscovery feeding a ClusterClient, against a real etcd', { skip: S
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
-      const waitedMs = await eventually(() => !discovery.endpoints().some((e) => e.id === 'doomed'), TTL_SECONDS * 1000 + GRACE_MS + 5000, 'the killed server to leave the list');
+      const waitedMs = await eventually(
+        () => !discovery.endpoints().some((e) => e.id === 'doomed'),
+        TTL_SECONDS * 1000 + GRACE_MS + 5000,
+        'the killed server to leave the list',
+      );
       console.log(`# killed server left the list ${waitedMs} ms after it died (TTL ${TTL_SECONDS * 1000} ms, grace ${GRACE_MS} ms)`);
       assert.ok(waitedMs >= GRACE_MS, 'not before the grace had passed');
       const checker = await etcd.client();
@@ -220,7 +238,11 @@ describe('etcd killed and restarted under a live cluster', { skip: SKIP_WITHOUT_
       assert.deepEqual(ids(discovery.endpoints()), ['kv-1', 'kv-2'], 'the last list is kept');
       await callUnderLoad(client, 1500);
       // Past twice the TTL without etcd, each registrar's lease is lost (etcd3 gives up on it).
-      await eventually(() => kvs.every((k) => k.registrar.stats.leasesLost >= 1), 4 * TTL_SECONDS * 1000, 'the registrars to lose their leases');
+      await eventually(
+        () => kvs.every((k) => k.registrar.stats.leasesLost >= 1),
+        4 * TTL_SECONDS * 1000,
+        'the registrars to lose their leases',
+      );
       assert.deepEqual(ids(discovery.endpoints()), ['kv-1', 'kv-2'], 'still the last list');
       assert.deepEqual(await servers(client), new Set(['kv-1', 'kv-2']), 'and both servers still serve through it');
 
@@ -241,13 +263,20 @@ describe('etcd killed and restarted under a live cluster', { skip: SKIP_WITHOUT_
       // The old leases expire (etcd restored them with a fresh TTL); the keys, now under new leases, stay.
       const checker = await etcd.client();
       try {
-        await eventually(async () => {
-          const ttls = await Promise.all(oldLeases.map((id) => checker.leaseClient.leaseTimeToLive({ ID: id })));
-          return ttls.every((t) => Number(t.TTL) < 0);
-        }, 10_000, 'the old leases to expire');
+        await eventually(
+          async () => {
+            const ttls = await Promise.all(oldLeases.map((id) => checker.leaseClient.leaseTimeToLive({ ID: id })));
+            return ttls.every((t) => Number(t.TTL) < 0);
+          },
+          10_000,
+          'the old leases to expire',
+        );
         const newLeases = await Promise.all(kvs.map(async (k) => (await checker.get(k.registrar.etcdKey).exec()).kvs[0]?.lease ?? 'none'));
         for (let i = 0; i < kvs.length; i++) assert.notEqual(newLeases[i], oldLeases[i], `${kvs[i].name}'s key is under a new lease`);
-        assert.ok(newLeases.every((l) => l !== 'none'), 'both keys are in etcd after their old leases expired');
+        assert.ok(
+          newLeases.every((l) => l !== 'none'),
+          'both keys are in etcd after their old leases expired',
+        );
       } finally {
         checker.close();
       }
@@ -291,7 +320,10 @@ describe('EtcdDiscovery without an etcd to talk to', () => {
     const discovery = new EtcdDiscovery({ hosts: `http://127.0.0.1:${await freePort()}`, service: 'Nowhere', requestTimeoutMs: 500 });
     const stale = new Promise<RpcError>((resolve) => discovery.once('stale', resolve));
     try {
-      const err = await discovery.ready(300).then(() => undefined, (e: unknown) => e);
+      const err = await discovery.ready(300).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(RpcError.is(err), `expected an RpcError, got ${String(err)}`);
       assert.equal(err.code, 'UNAVAILABLE');
       assert.match(err.message, /no endpoint list from etcd at http:\/\/127\.0\.0\.1:\d+ for 'Nowhere' within 300 ms/);

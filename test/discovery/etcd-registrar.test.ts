@@ -25,14 +25,21 @@ describe('EtcdRegistrar against a real etcd', { skip: SKIP_WITHOUT_ETCD }, () =>
 
   test('register writes the documented key and JSON under a lease; deregister deletes it at once', async () => {
     const registrar = new EtcdRegistrar({ hosts: etcd.url, ttlSeconds: 2 });
-    await registrar.register({ service: 'Layout', host: '127.0.0.1', port: 4100, weight: 3, metadata: { zone: 'z1' } }, () => ({ inFlight: 0, eventLoopDelayMs: 0 }));
+    await registrar.register({ service: 'Layout', host: '127.0.0.1', port: 4100, weight: 3, metadata: { zone: 'z1' } }, () => ({
+      inFlight: 0,
+      eventLoopDelayMs: 0,
+    }));
     try {
       assert.equal(registrar.etcdKey, '/myrpc/services/Layout/127.0.0.1:4100');
       const res = await client.get(registrar.etcdKey).exec();
       assert.equal(res.kvs.length, 1);
       assert.notEqual(res.kvs[0].lease, '0', 'the key is attached to a lease');
       assert.deepEqual(JSON.parse(res.kvs[0].value.toString()), {
-        host: '127.0.0.1', port: 4100, weight: 3, metadata: { zone: 'z1' }, load: { inFlight: 0, eventLoopDelayMs: 0 },
+        host: '127.0.0.1',
+        port: 4100,
+        weight: 3,
+        metadata: { zone: 'z1' },
+        load: { inFlight: 0, eventLoopDelayMs: 0 },
       });
       assert.deepEqual(registrar.stats, { registrations: 1, leasesLost: 0, loadUpdates: 0, registered: true });
     } finally {
@@ -91,7 +98,10 @@ describe('EtcdRegistrar against a real etcd', { skip: SKIP_WITHOUT_ETCD }, () =>
   test('the first register rejects with UNAVAILABLE when etcd is unreachable, and holds nothing', async () => {
     const registrar = new EtcdRegistrar({ hosts: `http://127.0.0.1:${await freePort()}`, ttlSeconds: 2, requestTimeoutMs: 1000 });
     const started = Date.now();
-    const err = await registrar.register({ service: 'Nowhere', host: '127.0.0.1', port: 1 }).then(() => undefined, (e: unknown) => e);
+    const err = await registrar.register({ service: 'Nowhere', host: '127.0.0.1', port: 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(RpcError.is(err), `expected an RpcError, got ${String(err)}`);
     assert.equal(err.code, RpcCode.UNAVAILABLE);
     assert.match(err.message, /etcd at http:\/\/127\.0\.0\.1:\d+: registering \/myrpc\/services\/Nowhere\/127\.0\.0\.1:1 failed/);

@@ -74,13 +74,16 @@ test('registry SIGKILL + restart under load: zero failed calls, no live server l
       registry = await startRegistry(registry.port);
       children.push(registry.child);
       const upAt = Date.now();
-      while (Date.now() - upAt < 3000 && (await registeredIds(registry.port)).length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (Date.now() - upAt < 3000 && (await registeredIds(registry.port)).length < 3)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       reRegisteredMs.push(Date.now() - upAt);
       await until(() => !discovery.stale, 3000, 'discovery fresh again');
     }
     stop = true;
     await load;
-    console.log(`# ${RESTARTS} registry restarts: ${answered} calls answered, ${errors.length} failed; re-registered within ${reRegisteredMs.join(', ')} ms`);
+    console.log(
+      `# ${RESTARTS} registry restarts: ${answered} calls answered, ${errors.length} failed; re-registered within ${reRegisteredMs.join(', ')} ms`,
+    );
     assert.deepEqual(errors, [], 'no call failed');
     assert.equal(misrouted, 0, 'no shard-keyed call ran on a server that does not own its key');
     assert.ok(answered > 100, 'calls ran throughout');

@@ -31,7 +31,12 @@ test('discovery merges an incomplete list after a registry restart: old entries 
   let w = writer();
   const discovery = new RegistryDiscovery({ registry: `127.0.0.1:${port}`, service: 'S', maxRetryMs: 100 });
   try {
-    for (const [id, p] of [['a', 1], ['b', 2], ['c', 3]] as const) await w.call('MyRpcRegistry', 'register', [entry(id, p)]);
+    for (const [id, p] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ] as const)
+      await w.call('MyRpcRegistry', 'register', [entry(id, p)]);
     await until(() => discovery.endpoints().length === 3, 3000, 'three entries');
     await w.close();
     await registry.close(0);
@@ -39,10 +44,17 @@ test('discovery merges an incomplete list after a registry restart: old entries 
     w = writer();
     await w.call('MyRpcRegistry', 'register', [{ ...entry('a', 1), ttlMs: 500 }]);
     await until(() => !discovery.stale && discovery.carriedOver.length === 2, 3000, 'the new registry seen');
-    assert.deepEqual(discovery.endpoints().map((e) => e.id), ['a', 'b', 'c'], 'b and c kept: the new registry is warming up');
+    assert.deepEqual(
+      discovery.endpoints().map((e) => e.id),
+      ['a', 'b', 'c'],
+      'b and c kept: the new registry is warming up',
+    );
     await w.call('MyRpcRegistry', 'deregister', ['S', 'b']);
     await until(() => discovery.endpoints().length === 2, 3000, 'b deregistered');
-    assert.deepEqual(discovery.endpoints().map((e) => e.id), ['a', 'c']);
+    assert.deepEqual(
+      discovery.endpoints().map((e) => e.id),
+      ['a', 'c'],
+    );
     await until(() => discovery.endpoints().length === 0, 5000, 'warm-up over: c never came back and a expired');
   } finally {
     await w.close();

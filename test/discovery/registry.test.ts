@@ -1,7 +1,17 @@
 import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { announce, ClusterClient, RegistryDiscovery, RegistryRegistrar, RegistryServer, RpcClient, RpcCode, RpcError, type Endpoint } from '../../src/index';
+import {
+  announce,
+  ClusterClient,
+  RegistryDiscovery,
+  RegistryRegistrar,
+  RegistryServer,
+  RpcClient,
+  RpcCode,
+  RpcError,
+  type Endpoint,
+} from '../../src/index';
 import { KeyValueContract } from '../../samples/sharded-kv/contract';
 import { startKvServer } from '../../samples/sharded-kv/server';
 import { until } from '../helpers/wait';
@@ -39,7 +49,9 @@ describe('built-in registry', () => {
     const discovery = new RegistryDiscovery({ registry: address, service: 'Svc2' });
     await discovery.ready();
     const client = new RpcClient({ port: Number(address.split(':')[1]) });
-    await client.call('MyRpcRegistry', 'register', [{ service: 'Svc2', id: 'x', host: '127.0.0.1', port: 2222, weight: 1, metadata: {}, ttlMs: 300 }]);
+    await client.call('MyRpcRegistry', 'register', [
+      { service: 'Svc2', id: 'x', host: '127.0.0.1', port: 2222, weight: 1, metadata: {}, ttlMs: 300 },
+    ]);
     await until(() => discovery.endpoints().length === 1, 5000, 'the entry to be listed');
     await until(() => discovery.endpoints().length === 0, 3000, 'expired');
     await client.close();
@@ -62,14 +74,21 @@ describe('built-in registry', () => {
     const client = new RpcClient({ port: Number(address.split(':')[1]) });
     await assert.rejects(
       client.call('MyRpcRegistry', 'register', [{ service: '', id: 'x', host: 'h', port: 70000, weight: 1, metadata: {}, ttlMs: 10 }]),
-      (e: unknown) => RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && ['args[0].service', 'args[0].port', 'args[0].ttlMs'].every((p) => e.details.some((d) => d.path === p)),
+      (e: unknown) =>
+        RpcError.is(e) &&
+        e.code === RpcCode.INVALID_ARGUMENT &&
+        ['args[0].service', 'args[0].port', 'args[0].ttlMs'].every((p) => e.details.some((d) => d.path === p)),
     );
     await client.close();
   });
 
   test('announce(): a server registers with its load, and deregisters first thing on close', async () => {
     const { server, port } = await startKvServer('announced');
-    await announce(server, new RegistryRegistrar({ registry: address, ttlMs: 5000 }), { service: 'KV-announce', weight: 2, metadata: { version: '1' } });
+    await announce(server, new RegistryRegistrar({ registry: address, ttlMs: 5000 }), {
+      service: 'KV-announce',
+      weight: 2,
+      metadata: { version: '1' },
+    });
     const discovery = new RegistryDiscovery({ registry: address, service: 'KV-announce', loadAwareWeights: true });
     await discovery.ready();
     assert.deepEqual(ids(discovery.endpoints()), [`127.0.0.1:${port}`]);
@@ -91,7 +110,7 @@ describe('built-in registry', () => {
     await Promise.all([aware.ready(), plain.ready()]);
     assert.equal(aware.endpoints()[0].weight, 1);
     inFlight = 32;
-    await until(() => aware.endpoints()[0]?.weight === 0.5, 3000, 'the busy server\'s weight to halve');
+    await until(() => aware.endpoints()[0]?.weight === 0.5, 3000, "the busy server's weight to halve");
     assert.equal(plain.endpoints()[0].weight, 1, 'without the option, weights are as registered');
     await r.deregister();
     await Promise.all([aware.close(), plain.close()]);
@@ -100,7 +119,10 @@ describe('built-in registry', () => {
   test('load-aware weights steer the weighted balancer: a server reporting load gets its smaller share', async () => {
     const idle = await startKvServer('idle');
     const busy = await startKvServer('busy');
-    const registrars = [new RegistryRegistrar({ registry: address, ttlMs: 5000 }), new RegistryRegistrar({ registry: address, ttlMs: 5000 })];
+    const registrars = [
+      new RegistryRegistrar({ registry: address, ttlMs: 5000 }),
+      new RegistryRegistrar({ registry: address, ttlMs: 5000 }),
+    ];
     await registrars[0].register({ service: 'Steered', host: '127.0.0.1', port: idle.port }, () => ({ inFlight: 0, eventLoopDelayMs: 0 }));
     await registrars[1].register({ service: 'Steered', host: '127.0.0.1', port: busy.port }, () => ({ inFlight: 32, eventLoopDelayMs: 0 }));
     const discovery = new RegistryDiscovery({ registry: address, service: 'Steered', loadAwareWeights: true });

@@ -9,13 +9,23 @@ test('absurd weights: the registry refuses them with INVALID_ARGUMENT and goes o
   const client = new RpcClient({ host: '127.0.0.1', port });
   try {
     const entry = { service: 'S', id: 'a', host: '127.0.0.1', port: 1, metadata: {}, ttlMs: 1000 };
-    await assert.rejects(client.call('MyRpcRegistry', 'register', [{ ...entry, weight: 3000 }]), (e: unknown) => RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && /weight/.test(JSON.stringify(e.details)));
+    await assert.rejects(
+      client.call('MyRpcRegistry', 'register', [{ ...entry, weight: 3000 }]),
+      (e: unknown) => RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && /weight/.test(JSON.stringify(e.details)),
+    );
     await client.call('MyRpcRegistry', 'register', [{ ...entry, weight: MAX_ENDPOINT_WEIGHT }]);
     assert.equal(registry.service.list('S').instances[0].weight, MAX_ENDPOINT_WEIGHT, 'the next registration is served');
   } finally {
     await client.close();
     await registry.close(0);
   }
-  assert.throws(() => makeEndpoint({ host: 'h', port: 1, weight: 3000 }), (e: unknown) => e instanceof RangeError && /weight must be a number > 0 and <= 1000/.test(e.message));
-  assert.equal(decodeEtcdInstance(JSON.stringify({ host: 'h', port: 1, weight: 1e9 }))?.weight, MAX_ENDPOINT_WEIGHT, 'etcd values are capped, not dropped');
+  assert.throws(
+    () => makeEndpoint({ host: 'h', port: 1, weight: 3000 }),
+    (e: unknown) => e instanceof RangeError && /weight must be a number > 0 and <= 1000/.test(e.message),
+  );
+  assert.equal(
+    decodeEtcdInstance(JSON.stringify({ host: 'h', port: 1, weight: 1e9 }))?.weight,
+    MAX_ENDPOINT_WEIGHT,
+    'etcd values are capped, not dropped',
+  );
 });

@@ -41,7 +41,12 @@ export async function launchChromium(): Promise<LaunchedChromium> {
   const skip = chromiumSkipReason();
   if (skip) return { browser: undefined, skip };
   try {
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: LAUNCH_TIMEOUT_MS });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: LAUNCH_TIMEOUT_MS,
+    });
     return { browser };
   } catch (err) {
     throw new Error(`${CHROMIUM_PATH} is installed but did not start: ${(err as Error).message}`);

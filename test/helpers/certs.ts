@@ -39,7 +39,23 @@ export function testPki(): TestPki {
     key(name);
     run('req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`);
     writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=${usage}\n`);
-    run('x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.crt`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+    run(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${signer}.crt`,
+      '-CAkey',
+      `${signer}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
   };
   ca('ca', 'MyRPC test CA');
   ca('other-ca', 'Somebody else');
@@ -53,7 +69,14 @@ export function testPki(): TestPki {
     server: pair('server'),
     client: pair('client'),
     stranger: pair('stranger'),
-    files: { dir, ca: join(dir, 'ca.crt'), serverKey: join(dir, 'server.key'), serverCert: join(dir, 'server.crt'), clientKey: join(dir, 'client.key'), clientCert: join(dir, 'client.crt') },
+    files: {
+      dir,
+      ca: join(dir, 'ca.crt'),
+      serverKey: join(dir, 'server.key'),
+      serverCert: join(dir, 'server.crt'),
+      clientKey: join(dir, 'client.key'),
+      clientCert: join(dir, 'client.crt'),
+    },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
   process.once('exit', () => cached?.dispose());

@@ -91,15 +91,24 @@ export class EtcdProcess {
     if (this.running) throw new Error('etcd is already running');
     const peer = `http://127.0.0.1:${this.peerPort}`;
     const args = [
-      '--name', 'default',
-      '--data-dir', join(this.dataDir, 'data'),
-      '--listen-client-urls', this.url,
-      '--advertise-client-urls', this.url,
-      '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `default=${peer}`,
-      '--log-level', 'error',
-      '--logger', 'zap',
+      '--name',
+      'default',
+      '--data-dir',
+      join(this.dataDir, 'data'),
+      '--listen-client-urls',
+      this.url,
+      '--advertise-client-urls',
+      this.url,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `default=${peer}`,
+      '--log-level',
+      'error',
+      '--logger',
+      'zap',
     ];
     const log = openSync(join(this.dataDir, 'etcd.log'), 'a');
     try {
@@ -164,7 +173,10 @@ export class EtcdProcess {
       if (!this.running) throw new Error(`etcd exited during start-up:\n${this.logTail()}`);
       const client = await this.client();
       try {
-        await client.get('myrpc-test-probe').options({ deadline: Date.now() + 1000 }).string();
+        await client
+          .get('myrpc-test-probe')
+          .options({ deadline: Date.now() + 1000 })
+          .string();
         return;
       } catch (err) {
         lastError = err;

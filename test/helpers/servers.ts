@@ -50,27 +50,37 @@ export function rawConnect(port: number): Promise<RawPeer> {
       waiters = [];
       for (const f of w) f();
     };
-    const closed = new Promise<Buffer>((res) => socket.on('close', () => { wake(); res(Buffer.concat(chunks)); }));
-    socket.on('data', (c: Buffer) => { chunks.push(c); wake(); });
+    const closed = new Promise<Buffer>((res) =>
+      socket.on('close', () => {
+        wake();
+        res(Buffer.concat(chunks));
+      }),
+    );
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      wake();
+    });
     socket.on('error', () => undefined);
-    socket.once('connect', () => resolve({
-      socket,
-      received: () => Buffer.concat(chunks),
-      closed,
-      waitFor(n, timeoutMs = 5000) {
-        return new Promise((res, rej) => {
-          const until = Date.now() + timeoutMs;
-          const check = (): void => {
-            const all = Buffer.concat(chunks);
-            if (all.length >= n || socket.destroyed) return res(all);
-            if (Date.now() > until) return rej(new Error(`timed out waiting for ${n} bytes (have ${all.length})`));
-            waiters.push(check);
-            setTimeout(check, 50).unref();
-          };
-          check();
-        });
-      },
-    }));
+    socket.once('connect', () =>
+      resolve({
+        socket,
+        received: () => Buffer.concat(chunks),
+        closed,
+        waitFor(n, timeoutMs = 5000) {
+          return new Promise((res, rej) => {
+            const until = Date.now() + timeoutMs;
+            const check = (): void => {
+              const all = Buffer.concat(chunks);
+              if (all.length >= n || socket.destroyed) return res(all);
+              if (Date.now() > until) return rej(new Error(`timed out waiting for ${n} bytes (have ${all.length})`));
+              waiters.push(check);
+              setTimeout(check, 50).unref();
+            };
+            check();
+          });
+        },
+      }),
+    );
     socket.once('error', reject);
   });
 }

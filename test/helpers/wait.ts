@@ -30,7 +30,10 @@ export async function rejection(call: Promise<unknown>): Promise<RpcError> {
  */
 export async function settledBeforeIo(call: Promise<unknown>): Promise<boolean> {
   const io = new Promise<'io'>((resolve) => setImmediate(() => resolve('io')));
-  const settled = call.then(() => 'settled' as const, () => 'settled' as const);
+  const settled = call.then(
+    () => 'settled' as const,
+    () => 'settled' as const,
+  );
   return (await Promise.race([settled, io])) === 'settled';
 }
 

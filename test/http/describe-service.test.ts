@@ -5,7 +5,16 @@ import { Type } from 'class-transformer';
 import { IsInt, IsString, Length, Min, ValidateNested } from 'class-validator';
 import { CalculatorService } from '../../samples/calculator/calculator-service';
 import { KeyValueService } from '../../samples/sharded-kv/kv-service';
-import { DESCRIBE_SERVICE, Method, RpcClient, RpcCode, RpcServer, Service, type RpcServerOptions, type ServiceDescription } from '../../src/index';
+import {
+  DESCRIBE_SERVICE,
+  Method,
+  RpcClient,
+  RpcCode,
+  RpcServer,
+  Service,
+  type RpcServerOptions,
+  type ServiceDescription,
+} from '../../src/index';
 import { rejection } from '../helpers/wait';
 
 class ShippingAddress {
@@ -25,14 +34,18 @@ class ShippingService {
 }
 
 async function setup(t: TestContext, options: RpcServerOptions = {}) {
-  const server = new RpcServer(options).register(new CalculatorService()).register(new KeyValueService('x')).register(new ShippingService());
+  const server = new RpcServer(options)
+    .register(new CalculatorService())
+    .register(new KeyValueService('x'))
+    .register(new ShippingService());
   const { port } = await server.listen(0);
   const client = new RpcClient({ port });
   t.after(async () => {
     await client.close();
     await server.close({ graceMs: 100 });
   });
-  const describe = async (service: string): Promise<ServiceDescription> => (await client.call(DESCRIBE_SERVICE, 'describe', [service])) as ServiceDescription;
+  const describe = async (service: string): Promise<ServiceDescription> =>
+    (await client.call(DESCRIBE_SERVICE, 'describe', [service])) as ServiceDescription;
   return { server, client, port, describe };
 }
 
@@ -57,7 +70,10 @@ test('describe(Calculator): primitive params, the DTO as JSON Schema from its cl
   assert.equal(d.name, 'Calculator');
   assert.deepEqual(method(d, 'add'), {
     name: 'add',
-    params: [{ index: 0, type: 'number', schema: { type: 'number' } }, { index: 1, type: 'number', schema: { type: 'number' } }],
+    params: [
+      { index: 0, type: 'number', schema: { type: 'number' } },
+      { index: 1, type: 'number', schema: { type: 'number' } },
+    ],
     idempotent: true,
   });
   const compute = method(d, 'compute');
@@ -76,7 +92,11 @@ test('describe(Calculator): primitive params, the DTO as JSON Schema from its cl
   });
   const slowSum = method(d, 'slowSum');
   assert.equal(slowSum.timeoutMs, 60_000);
-  assert.deepEqual(slowSum.params.map((p) => p.type), ['number', 'number'], 'the @Ctx parameter is not part of the signature');
+  assert.deepEqual(
+    slowSum.params.map((p) => p.type),
+    ['number', 'number'],
+    'the @Ctx parameter is not part of the signature',
+  );
 });
 
 test('describe(KeyValue): the @ShardKey parameter and path of each sharded method', async (t) => {
@@ -99,9 +119,12 @@ test('describe(KeyValue): the @ShardKey parameter and path of each sharded metho
   assert.deepEqual(method(d, 'stats').params, []);
 });
 
-test('describe: a nested DTO is carried in the schema\'s definitions, so the schema stands alone', async (t) => {
+test("describe: a nested DTO is carried in the schema's definitions, so the schema stands alone", async (t) => {
   const { describe } = await setup(t);
-  const schema = method(await describe('Shipping'), 'ship').params[0].schema as { properties: Record<string, unknown>; definitions?: Record<string, unknown> };
+  const schema = method(await describe('Shipping'), 'ship').params[0].schema as {
+    properties: Record<string, unknown>;
+    definitions?: Record<string, unknown>;
+  };
   assert.deepEqual(schema.properties.address, { $ref: '#/definitions/ShippingAddress' });
   assert.deepEqual(schema.definitions, {
     ShippingAddress: { type: 'object', properties: { zip: { type: 'string', minLength: 5, maxLength: 5 } }, required: ['zip'] },
@@ -120,16 +143,29 @@ test('describe of an unknown service fails with NOT_FOUND; the describe service 
 test('the describe service answers over HTTP too', async (t) => {
   const { server } = await setup(t);
   const { port } = await server.listenHttp(0);
-  const res = await fetch(`http://127.0.0.1:${port}/rpc/${DESCRIBE_SERVICE}/describe`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '["Calculator"]' });
+  const res = await fetch(`http://127.0.0.1:${port}/rpc/${DESCRIBE_SERVICE}/describe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '["Calculator"]',
+  });
   assert.equal(res.status, 200);
-  assert.deepEqual(((await res.json()) as ServiceDescription).methods.map((m) => m.name), ['add', 'compute', 'slowSum']);
+  assert.deepEqual(
+    ((await res.json()) as ServiceDescription).methods.map((m) => m.name),
+    ['add', 'compute', 'slowSum'],
+  );
 });
 
 test('new RpcServer({ describe: false }) does not serve MyRpcDescribe; server.services() never lists it', async (t) => {
   const { client, server } = await setup(t, { describe: false });
   const err = await rejection(client.call(DESCRIBE_SERVICE, 'services', []));
   assert.equal(err.code, RpcCode.UNIMPLEMENTED);
-  assert.deepEqual(server.services().map((s) => s.name), ['Calculator', 'KeyValue', 'Shipping']);
+  assert.deepEqual(
+    server.services().map((s) => s.name),
+    ['Calculator', 'KeyValue', 'Shipping'],
+  );
   const withDescribe = new RpcServer().register(new CalculatorService());
-  assert.deepEqual(withDescribe.services().map((s) => s.name), ['Calculator']);
+  assert.deepEqual(
+    withDescribe.services().map((s) => s.name),
+    ['Calculator'],
+  );
 });

@@ -80,7 +80,12 @@ function parseLabels(raw: string): Record<string, string> {
 }
 
 function value(expo: Exposition, name: string, labels: Record<string, string>): number | undefined {
-  const match = expo.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length);
+  const match = expo.samples.find(
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+      Object.keys(s.labels).length === Object.keys(labels).length,
+  );
   return match?.value;
 }
 
@@ -119,20 +124,27 @@ async function setup(t: TestContext) {
     return parseExposition(await res.text());
   };
   const postRpc = (path: string, args: unknown[]): Promise<Response> =>
-    fetch(`http://127.0.0.1:${httpPort}/rpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    fetch(`http://127.0.0.1:${httpPort}/rpc/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(args),
+    });
   return { server, client, held, scrape, postRpc };
 }
 
 test('/metrics parses as Prometheus text with the documented families', async (t) => {
   const { scrape } = await setup(t);
   const expo = await scrape();
-  assert.deepEqual([...expo.families.entries()].map(([name, f]) => [name, f.type]), [
-    ['myrpc_server_calls_total', 'counter'],
-    ['myrpc_server_call_duration_seconds', 'histogram'],
-    ['myrpc_server_calls_in_flight', 'gauge'],
-    ['myrpc_server_connections', 'gauge'],
-    ['myrpc_server_start_time_seconds', 'gauge'],
-  ]);
+  assert.deepEqual(
+    [...expo.families.entries()].map(([name, f]) => [name, f.type]),
+    [
+      ['myrpc_server_calls_total', 'counter'],
+      ['myrpc_server_call_duration_seconds', 'histogram'],
+      ['myrpc_server_calls_in_flight', 'gauge'],
+      ['myrpc_server_connections', 'gauge'],
+      ['myrpc_server_start_time_seconds', 'gauge'],
+    ],
+  );
   for (const [name, f] of expo.families) assert.ok(f.help.length > 0, `${name} has a HELP line`);
   const startedAt = value(expo, 'myrpc_server_start_time_seconds', {});
   assert.ok(startedAt !== undefined && Math.abs(startedAt - Date.now() / 1000) < 3600, 'start time is in seconds since the epoch');
@@ -148,7 +160,8 @@ test('myrpc_server_calls_total counts calls over TCP and HTTP by result code, OK
   await rejection(client.call('Held', 'fail', ['NOT_FOUND']));
   await rejection(client.call('Held', 'fail', ['ABORTED']));
   const expo = await scrape();
-  const calls = (service: string, method: string, code: string): number | undefined => value(expo, 'myrpc_server_calls_total', { service, method, code });
+  const calls = (service: string, method: string, code: string): number | undefined =>
+    value(expo, 'myrpc_server_calls_total', { service, method, code });
   assert.equal(calls('Calculator', 'add', 'OK'), 3);
   assert.equal(calls('Calculator', 'compute', 'OK'), 0);
   assert.equal(calls('Calculator', 'compute', 'INVALID_ARGUMENT'), 1);
@@ -166,18 +179,29 @@ test('histogram buckets are cumulative, sorted by le, and end with +Inf equal to
   await rejection(client.call('Calculator', 'slowSum', [1000, 10], { timeoutMs: 30 }));
   await until(() => server.inFlight === 0, 5000, 'the server to end slowSum too'); // the client's own timer may fire first
   const expo = await scrape();
-  const series = new Set(expo.samples.filter((s) => s.name === 'myrpc_server_call_duration_seconds_count').map((s) => `${s.labels.service}.${s.labels.method}`));
+  const series = new Set(
+    expo.samples.filter((s) => s.name === 'myrpc_server_call_duration_seconds_count').map((s) => `${s.labels.service}.${s.labels.method}`),
+  );
   assert.ok(series.has('Calculator.add') && series.has('Held.fail') && series.has('MyRpcDescribe.describe'));
   for (const what of series) {
     const [service, method] = what.split('.');
-    const buckets = expo.samples.filter((s) => s.name === 'myrpc_server_call_duration_seconds_bucket' && s.labels.service === service && s.labels.method === method);
+    const buckets = expo.samples.filter(
+      (s) => s.name === 'myrpc_server_call_duration_seconds_bucket' && s.labels.service === service && s.labels.method === method,
+    );
     const les = buckets.map((b) => (b.labels.le === '+Inf' ? Infinity : Number(b.labels.le)));
-    assert.deepEqual(les, [...les].sort((a, b) => a - b), `${what}: le ascending`);
+    assert.deepEqual(
+      les,
+      [...les].sort((a, b) => a - b),
+      `${what}: le ascending`,
+    );
     assert.equal(les.at(-1), Infinity, `${what}: the last bucket is +Inf`);
-    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i].value >= buckets[i - 1].value, `${what}: cumulative at le=${buckets[i].labels.le}`);
+    for (let i = 1; i < buckets.length; i++)
+      assert.ok(buckets[i].value >= buckets[i - 1].value, `${what}: cumulative at le=${buckets[i].labels.le}`);
     const count = value(expo, 'myrpc_server_call_duration_seconds_count', { service, method });
     assert.equal(buckets.at(-1)?.value, count, `${what}: +Inf == _count`);
-    const counted = expo.samples.filter((s) => s.name === 'myrpc_server_calls_total' && s.labels.service === service && s.labels.method === method).reduce((n, s) => n + s.value, 0);
+    const counted = expo.samples
+      .filter((s) => s.name === 'myrpc_server_calls_total' && s.labels.service === service && s.labels.method === method)
+      .reduce((n, s) => n + s.value, 0);
     assert.equal(count, counted, `${what}: _count == the calls counted by code`);
     const sum = value(expo, 'myrpc_server_call_duration_seconds_sum', { service, method });
     assert.ok(sum !== undefined && sum >= 0 && (count === 0 ? sum === 0 : true), `${what}: _sum`);
@@ -190,7 +214,8 @@ test('histogram buckets are cumulative, sorted by le, and end with +Inf equal to
 
 test('myrpc_server_calls_in_flight shows a held call and drops back when it answers', async (t) => {
   const { client, held, scrape, server } = await setup(t);
-  const inFlight = async (): Promise<number | undefined> => value(await scrape(), 'myrpc_server_calls_in_flight', { service: 'Held', method: 'wait' });
+  const inFlight = async (): Promise<number | undefined> =>
+    value(await scrape(), 'myrpc_server_calls_in_flight', { service: 'Held', method: 'wait' });
   assert.equal(await inFlight(), 0);
   const call = client.call('Held', 'wait', []);
   await until(() => held.gates.length === 1, 5000, 'the held call to reach its handler');

@@ -5,7 +5,18 @@ import { readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { CalculatorService } from '../../samples/calculator/calculator-service';
-import { Ctx, HTTP_STATUS, Method, RpcClient, RpcCode, RpcError, RpcServer, Service, type CallContext, type RpcServerOptions } from '../../src/index';
+import {
+  Ctx,
+  HTTP_STATUS,
+  Method,
+  RpcClient,
+  RpcCode,
+  RpcError,
+  RpcServer,
+  Service,
+  type CallContext,
+  type RpcServerOptions,
+} from '../../src/index';
 import { until } from '../helpers/wait';
 
 /** A handler that fails with whatever code it is given, one that reports its metadata, and two that misbehave. */
@@ -30,10 +41,14 @@ class ProbeService {
     this.signals.push(ctx.signal);
     return new Promise((_resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('hang was never aborted')), 10_000).unref();
-      ctx.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(ctx.signal.reason);
-      }, { once: true });
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(ctx.signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 }
@@ -104,7 +119,11 @@ function rpc(port: number, path: string, args: unknown[] | string, headers: Reco
   return ask(port, `/rpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 }
 
-function callsOf(snapshot: { methods: { service: string; method: string; calls: number; errors: number; codes: Record<string, number> }[] }, service: string, method: string) {
+function callsOf(
+  snapshot: { methods: { service: string; method: string; calls: number; errors: number; codes: Record<string, number> }[] },
+  service: string,
+  method: string,
+) {
   const m = snapshot.methods.find((x) => x.service === service && x.method === method);
   assert.ok(m, `${service}.${method} is in the snapshot`);
   return m;
@@ -132,7 +151,13 @@ describe('POST /rpc/<Service>/<method>', () => {
     assert.equal(reply.status, 400);
     assert.equal(reply.json.code, 'INVALID_ARGUMENT');
     assert.match(reply.json.message, /invalid arguments for Calculator\.compute/);
-    assert.deepEqual(reply.json.details.map((d: { path: string; constraint: string }) => [d.path, d.constraint]), [['args[0].op', 'isIn'], ['args[0].a', 'isNumber']]);
+    assert.deepEqual(
+      reply.json.details.map((d: { path: string; constraint: string }) => [d.path, d.constraint]),
+      [
+        ['args[0].op', 'isIn'],
+        ['args[0].a', 'isNumber'],
+      ],
+    );
     for (const d of reply.json.details) assert.equal(typeof d.message, 'string');
   });
 
@@ -216,7 +241,14 @@ describe('requests refused before any handler runs', () => {
   test('a chunked body (no content-length) that grows over the limit answers 413 while the client is still sending', async (t) => {
     const { httpPort } = await setup(t);
     const reply = await new Promise<Reply>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: httpPort, path: '/rpc/Calculator/add', method: 'POST', agent: false, headers: { 'content-type': 'application/json' } });
+      const req = request({
+        host: '127.0.0.1',
+        port: httpPort,
+        path: '/rpc/Calculator/add',
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      });
       let answered = false;
       // Keep sending, never ending the body: only the limit can make the server answer.
       const pump = setInterval(() => req.write(' '.repeat(512)), 2);
@@ -290,7 +322,11 @@ describe('calls over HTTP behave as over TCP', () => {
 
   test('x-myrpc-meta-<key> headers reach ctx.metadata (keys lower-cased by HTTP); other headers do not', async (t) => {
     const { httpPort } = await setup(t);
-    const reply = await rpc(httpPort, 'Probe/metadata', [], { 'x-myrpc-meta-trace-id': 'abc123', 'X-MyRPC-Meta-Tenant': 'Acme', 'x-other': 'no' });
+    const reply = await rpc(httpPort, 'Probe/metadata', [], {
+      'x-myrpc-meta-trace-id': 'abc123',
+      'X-MyRPC-Meta-Tenant': 'Acme',
+      'x-other': 'no',
+    });
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.json, { 'trace-id': 'abc123', tenant: 'Acme' });
   });
@@ -309,7 +345,14 @@ describe('calls over HTTP behave as over TCP', () => {
 
   test('the HTTP client disconnecting mid-call aborts the handler with CANCELLED', async (t) => {
     const { httpPort, probe, server } = await setup(t);
-    const req = request({ host: '127.0.0.1', port: httpPort, path: '/rpc/Probe/hang', method: 'POST', agent: false, headers: { 'content-type': 'application/json' } });
+    const req = request({
+      host: '127.0.0.1',
+      port: httpPort,
+      path: '/rpc/Probe/hang',
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json' },
+    });
     req.on('error', () => undefined); // we destroy it ourselves
     req.end('[]');
     await until(() => probe.signals.length === 1, 5000, 'the handler to start');

@@ -20,7 +20,11 @@ test('regression: a result that cannot be encoded counts as an INTERNAL error in
   const client = new RpcClient({ port });
   try {
     await assert.rejects(client.call('Odd', 'big', []), (e: unknown) => RpcError.is(e) && e.code === RpcCode.INTERNAL);
-    const res = await fetch(`http://127.0.0.1:${http.port}/rpc/Odd/big`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+    const res = await fetch(`http://127.0.0.1:${http.port}/rpc/Odd/big`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[]',
+    });
     assert.equal(res.status, 500);
     assert.equal(await client.call('Odd', 'fine', []), 1);
     const snapshot = (await (await fetch(`http://127.0.0.1:${http.port}/debug/myrpc/stats.json`)).json()) as DebugSnapshot;

@@ -51,7 +51,13 @@ test('httpTunnel: a validation error comes back with its details, as over TCP', 
   const { client } = await setup(t);
   const err = await rejection(client().call('Calculator', 'compute', [{ op: 'pow', a: 'x', b: 2 }]));
   assert.equal(err.code, RpcCode.INVALID_ARGUMENT);
-  assert.deepEqual(err.details.map((d) => [d.path, d.constraint]), [['args[0].op', 'isIn'], ['args[0].a', 'isNumber']]);
+  assert.deepEqual(
+    err.details.map((d) => [d.path, d.constraint]),
+    [
+      ['args[0].op', 'isIn'],
+      ['args[0].a', 'isNumber'],
+    ],
+  );
 });
 
 test('httpTunnel: cancelling a call reaches the handler through the tunnel; the tunnel serves on', async (t) => {

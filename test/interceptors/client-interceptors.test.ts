@@ -1,7 +1,18 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterClient, Ctx, Method, RpcCode, RpcError, Service, withOptions, type CallContext, type ClientCallInfo, type ClientInterceptor } from '../../src/index';
+import {
+  ClusterClient,
+  Ctx,
+  Method,
+  RpcCode,
+  RpcError,
+  Service,
+  withOptions,
+  type CallContext,
+  type ClientCallInfo,
+  type ClientInterceptor,
+} from '../../src/index';
 import { startServer } from '../helpers/servers';
 import { rejection } from '../helpers/wait';
 
@@ -24,7 +35,10 @@ test('a client option adds metadata to every call; per-call metadata wins per ke
   const client = s.client({ metadata: { authorization: 'Bearer base', tenant: 'acme' } });
   const echo = client.proxy(Echo);
   assert.deepEqual(await echo.meta(), { authorization: 'Bearer base', tenant: 'acme' });
-  assert.deepEqual(await withOptions(echo, { metadata: { authorization: 'Bearer mine' } }).meta(), { authorization: 'Bearer mine', tenant: 'acme' });
+  assert.deepEqual(await withOptions(echo, { metadata: { authorization: 'Bearer mine' } }).meta(), {
+    authorization: 'Bearer mine',
+    tenant: 'acme',
+  });
   assert.deepEqual(await client.call('Echo', 'meta', []), { authorization: 'Bearer base', tenant: 'acme' });
 });
 
@@ -60,11 +74,22 @@ test('a client interceptor can short-circuit, change arguments and map errors', 
   const offline: ClientInterceptor = () => async (call) => {
     throw new RpcError(RpcCode.UNAVAILABLE, `offline: ${call.method} not sent`, { mayHaveRun: false });
   };
-  const err = await rejection(s.client({ interceptors: [offline] }).proxy(Echo).add(1, 2));
+  const err = await rejection(
+    s
+      .client({ interceptors: [offline] })
+      .proxy(Echo)
+      .add(1, 2),
+  );
   assert.equal(err.code, RpcCode.UNAVAILABLE);
   assert.equal(err.message, 'offline: add not sent');
   const bump: ClientInterceptor = (next) => (call) => next({ ...call, args: [(call.args[0] as number) + 100, call.args[1]] });
-  assert.equal(await s.client({ interceptors: [bump] }).proxy(Echo).add(1, 2), 103);
+  assert.equal(
+    await s
+      .client({ interceptors: [bump] })
+      .proxy(Echo)
+      .add(1, 2),
+    103,
+  );
 });
 
 test('ClusterClient interceptors see one call however many endpoints it tries; client.metadata reaches every endpoint', async (t) => {
@@ -78,7 +103,10 @@ test('ClusterClient interceptors see one call however many endpoints it tries; c
     return next(call);
   };
   const cluster = new ClusterClient({
-    endpoints: [{ host: '127.0.0.1', port: a.port }, { host: '127.0.0.1', port: b.port }],
+    endpoints: [
+      { host: '127.0.0.1', port: a.port },
+      { host: '127.0.0.1', port: b.port },
+    ],
     interceptors: [count],
     client: { metadata: { authorization: 'Bearer cluster' } },
   });

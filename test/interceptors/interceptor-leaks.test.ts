@@ -1,7 +1,17 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ctx, Method, RpcCode, RpcError, Service, withOptions, type CallContext, type ClientInterceptor, type ServerInterceptor } from '../../src/index';
+import {
+  Ctx,
+  Method,
+  RpcCode,
+  RpcError,
+  Service,
+  withOptions,
+  type CallContext,
+  type ClientInterceptor,
+  type ServerInterceptor,
+} from '../../src/index';
 import { startServer } from '../helpers/servers';
 import { until } from '../helpers/wait';
 import { seededRandom } from '../helpers/random';
@@ -43,16 +53,24 @@ test('through interceptors, calls that succeed, time out, are cancelled or refus
   const random = seededRandom(1107);
   const codes = new Map<string, number>();
   for (let round = 0; round < 10; round++) {
-    await Promise.all(Array.from({ length: 100 }, async () => {
-      const ms = Math.floor(random() * 40);
-      const controller = new AbortController();
-      if (random() < 0.3) setTimeout(() => controller.abort(), Math.floor(random() * 30));
-      const timeoutMs = random() < 0.3 ? 5 + Math.floor(random() * 20) : 5000;
-      const code = await withOptions(proxy, { signal: controller.signal, timeoutMs }).wait(ms).then(() => 'OK', (e: RpcError) => e.code);
-      codes.set(code, (codes.get(code) ?? 0) + 1);
-    }));
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const ms = Math.floor(random() * 40);
+        const controller = new AbortController();
+        if (random() < 0.3) setTimeout(() => controller.abort(), Math.floor(random() * 30));
+        const timeoutMs = random() < 0.3 ? 5 + Math.floor(random() * 20) : 5000;
+        const code = await withOptions(proxy, { signal: controller.signal, timeoutMs })
+          .wait(ms)
+          .then(
+            () => 'OK',
+            (e: RpcError) => e.code,
+          );
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+      }),
+    );
   }
-  for (const code of ['OK', 'CANCELLED', 'DEADLINE_EXCEEDED', 'PERMISSION_DENIED']) assert.ok((codes.get(code) ?? 0) > 0, `some ${code}: ${JSON.stringify([...codes])}`);
+  for (const code of ['OK', 'CANCELLED', 'DEADLINE_EXCEEDED', 'PERMISSION_DENIED'])
+    assert.ok((codes.get(code) ?? 0) > 0, `some ${code}: ${JSON.stringify([...codes])}`);
   await until(() => s.server.inFlight === 0 && slow.running === 0, 3000, 'every call and handler to end on the server');
   assert.equal(client.pendingCount, 0);
   await until(() => timers() <= baseline, 3000, `timers back to ${baseline} (now ${timers()})`);

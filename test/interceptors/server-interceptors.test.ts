@@ -1,19 +1,35 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ctx, Method, RpcClient, RpcCode, RpcError, RpcServer, Service, Use, mapErrors, type CallContext, type ServerInterceptor, type ServerCallInfo } from '../../src/index';
+import {
+  Ctx,
+  Method,
+  RpcClient,
+  RpcCode,
+  RpcError,
+  RpcServer,
+  Service,
+  Use,
+  mapErrors,
+  type CallContext,
+  type ServerInterceptor,
+  type ServerCallInfo,
+} from '../../src/index';
 import { startServer } from '../helpers/servers';
 import { rejection, until } from '../helpers/wait';
 
 const log: string[] = [];
-const tag = (name: string): ServerInterceptor => (next) => async (call) => {
-  log.push(`${name}>`);
-  try {
-    return await next(call);
-  } finally {
-    log.push(`<${name}`);
-  }
-};
+const tag =
+  (name: string): ServerInterceptor =>
+  (next) =>
+  async (call) => {
+    log.push(`${name}>`);
+    try {
+      return await next(call);
+    } finally {
+      log.push(`<${name}`);
+    }
+  };
 
 class OutOfStock extends Error {}
 class Missing extends Error {}
@@ -61,7 +77,13 @@ test('an interceptor that does not call next short-circuits: the handler never r
   assert.equal(err.code, RpcCode.PERMISSION_DENIED);
   assert.equal(err.message, 'no restock today');
   assert.ok(!log.includes('handler'));
-  assert.equal(await s.client().call('Shop', 'restock', [1]).catch((e: RpcError) => e.code), RpcCode.PERMISSION_DENIED);
+  assert.equal(
+    await s
+      .client()
+      .call('Shop', 'restock', [1])
+      .catch((e: RpcError) => e.code),
+    RpcCode.PERMISSION_DENIED,
+  );
 });
 
 test('an interceptor can answer instead of the handler and rewrite the result', async (t) => {
@@ -138,9 +160,10 @@ test('mapErrors refuses a rule that is not [class, code]', () => {
 });
 
 test('an interceptor that throws synchronously fails the call, not the server', async (t) => {
-  const broken: ServerInterceptor = () => (() => {
-    throw new TypeError('bug in interceptor');
-  }) as never;
+  const broken: ServerInterceptor = () =>
+    (() => {
+      throw new TypeError('bug in interceptor');
+    }) as never;
   const s = await startServer([new Shop()], { interceptors: [broken] });
   t.after(() => s.stop());
   const err = await rejection(s.client().call('Shop', 'buy', ['tea']));
@@ -155,7 +178,10 @@ test('server.use() adds interceptors to services registered before it', async (t
   assert.equal(await s.client().call('Shop', 'buy', ['tea']), 'bought tea');
   s.server.use(tag('late'));
   await s.client().call('Shop', 'buy', ['tea']);
-  assert.deepEqual(log.filter((l) => l.includes('late')), ['late>', '<late']);
+  assert.deepEqual(
+    log.filter((l) => l.includes('late')),
+    ['late>', '<late'],
+  );
 });
 
 test('a call whose interceptor never settles still ends at its deadline', async (t) => {

@@ -2,7 +2,18 @@ import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { clientTracing, Ctx, Method, parseTraceparent, type RpcClient, serverTracing, Service, formatTraceparent, type CallContext, type TracingOptions } from '../../src/index';
+import {
+  clientTracing,
+  Ctx,
+  Method,
+  parseTraceparent,
+  type RpcClient,
+  serverTracing,
+  Service,
+  formatTraceparent,
+  type CallContext,
+  type TracingOptions,
+} from '../../src/index';
 import { startServer } from '../helpers/servers';
 
 @Service('Back')

@@ -20,11 +20,14 @@ function standardService<T extends abstract new (...args: never[]) => unknown>(c
 }
 
 function refused(cls: new () => object, pattern: RegExp): void {
-  assert.throws(() => new RpcServer().register(new cls()), (err: unknown) => {
-    assert.ok(err instanceof ServiceDefinitionError, String(err));
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => new RpcServer().register(new cls()),
+    (err: unknown) => {
+      assert.ok(err instanceof ServiceDefinitionError, String(err));
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('@Method options that replace parameter decorators', () => {
@@ -68,21 +71,45 @@ describe('@Method options that replace parameter decorators', () => {
   });
 
   test('mistakes in the options are refused at register(), naming the class and member', () => {
-    @Service('B1') class B1 { @Method({ shardKey: 2, params: [String] }) m(_s: string): void {} }
+    @Service('B1')
+    class B1 {
+      @Method({ shardKey: 2, params: [String] }) m(_s: string): void {}
+    }
     refused(B1, /B1\.m: @Method shardKey names argument #2, but the method takes 1 argument/);
-    @Service('B2') class B2 { @Method({ shardKey: 'a..b', params: [Order] }) m(_o: Order): void {} }
+    @Service('B2')
+    class B2 {
+      @Method({ shardKey: 'a..b', params: [Order] }) m(_o: Order): void {}
+    }
     refused(B2, /B2\.m: @Method shardKey path 'a\.\.b' has an empty segment/);
-    @Service('B3') class B3 { @Method({ shardKey: 'id', params: [String] }) m(_s: string): void {} }
+    @Service('B3')
+    class B3 {
+      @Method({ shardKey: 'id', params: [String] }) m(_s: string): void {}
+    }
     refused(B3, /B3\.m: @Method\(\{ shardKey: 'id' \}\) takes a property path, but parameter #0 is a primitive/);
-    @Service('B4') class B4 { @Method({ shardKey: 0 }) m(@ShardKey() _s: string): void {} }
+    @Service('B4')
+    class B4 {
+      @Method({ shardKey: 0 }) m(@ShardKey() _s: string): void {}
+    }
     refused(B4, /B4\.m: both @ShardKey and @Method\(\{ shardKey \}\)/);
-    @Service('B5') class B5 { @Method({ context: true }) m(@Ctx() _c: CallContext): void {} }
+    @Service('B5')
+    class B5 {
+      @Method({ context: true }) m(@Ctx() _c: CallContext): void {}
+    }
     refused(B5, /B5\.m: both @Ctx\(\) and @Method\(\{ context \}\)/);
-    @Service('B6') class B6 { @Method({ params: [String, 42 as never] }) m(_s: string, _n: number): void {} }
+    @Service('B6')
+    class B6 {
+      @Method({ params: [String, 42 as never] }) m(_s: string, _n: number): void {}
+    }
     refused(B6, /B6\.m: params\[1\] is number, not a type; use a class, Number, String/);
-    @Service('B7') class B7 { @Method({ params: [String] }) m(_s: string, _n: number): void {} }
+    @Service('B7')
+    class B7 {
+      @Method({ params: [String] }) m(_s: string, _n: number): void {}
+    }
     refused(B7, /B7\.m: params lists 1 type\(s\) but the method declares 2 wire parameter\(s\)/);
-    @Service('B8') class B8 { @Method({ params: 'String' as never }) m(_s: string): void {} }
+    @Service('B8')
+    class B8 {
+      @Method({ params: 'String' as never }) m(_s: string): void {}
+    }
     refused(B8, /B8\.m: @Method params must be an array of types/);
   });
 });
@@ -96,7 +123,10 @@ describe('methods without declared types', () => {
     }
     standardMethod(Untyped, 'create');
     standardService(Untyped, 'Untyped');
-    refused(Untyped, /Untyped\.create: the types of its 1 parameter\(s\) are unknown.*@Method\(\{ params: \[\.\.\.\] \}\).*emitDecoratorMetadata/);
+    refused(
+      Untyped,
+      /Untyped\.create: the types of its 1 parameter\(s\) are unknown.*@Method\(\{ params: \[\.\.\.\] \}\).*emitDecoratorMetadata/,
+    );
   });
 
   test('legacy decorators compiled without emitDecoratorMetadata are refused the same way', () => {

@@ -184,7 +184,11 @@ describe('definition mistakes name the class and the member', () => {
     }
     const server = new RpcServer().register(new A());
     assert.throws(() => server.register(new B()), /duplicate service name 'Same': B and A both register it/);
-    assert.deepEqual(server.services().map((s) => s.target), [A], 'the first registration stands');
+    assert.deepEqual(
+      server.services().map((s) => s.target),
+      [A],
+      'the first registration stands',
+    );
   });
 
   test('register() refuses something that is not an instance', () => {

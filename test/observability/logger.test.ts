@@ -84,7 +84,11 @@ async function childBody(): Promise<void> {
   const client = new RpcClient({ port });
   await client.call('Faulty', 'crash', []).catch(() => undefined);
   await client.close();
-  await fetch(`http://127.0.0.1:${httpPort}/rpc/Faulty/crash`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+  await fetch(`http://127.0.0.1:${httpPort}/rpc/Faulty/crash`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '[]',
+  });
   await server.close({ graceMs: 100 });
   process.send?.('done', () => process.disconnect?.());
 }
@@ -102,7 +106,13 @@ function registerTests(): void {
     try {
       const { port } = await server.listen(0);
       const { port: httpPort } = await server.listenHttp(0);
-      assert.deepEqual(logger.at('info').map((e) => [e.msg, e.obj.port]), [['myrpc server listening', port], ['myrpc http listening', httpPort]]);
+      assert.deepEqual(
+        logger.at('info').map((e) => [e.msg, e.obj.port]),
+        [
+          ['myrpc server listening', port],
+          ['myrpc http listening', httpPort],
+        ],
+      );
       assert.equal(logger.at('info')[0].obj.address, '127.0.0.1');
 
       await sendGarbage(port);
@@ -120,14 +130,21 @@ function registerTests(): void {
       } finally {
         await tcp.close();
       }
-      const res = await fetch(`http://127.0.0.1:${httpPort}/rpc/Faulty/crash`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+      const res = await fetch(`http://127.0.0.1:${httpPort}/rpc/Faulty/crash`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '[]',
+      });
       assert.equal(res.status, 500);
       const errors = logger.at('error');
       assert.equal(errors.length, 2, 'one error entry per failed handler, over TCP and over HTTP');
       for (const e of errors) {
         assert.equal(e.obj.service, 'Faulty');
         assert.equal(e.obj.method, 'crash');
-        assert.ok(e.obj.err instanceof Error && e.obj.err.message === 'disk on fire', 'the thrown error itself, for the logger to serialize');
+        assert.ok(
+          e.obj.err instanceof Error && e.obj.err.message === 'disk on fire',
+          'the thrown error itself, for the logger to serialize',
+        );
         assert.equal(e.msg, 'Faulty.crash threw');
       }
       assert.equal(logger.at('warn').length, 1, 'successful and failed calls are not client errors');

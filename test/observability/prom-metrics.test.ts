@@ -68,8 +68,17 @@ test('registerPromMetrics refuses a registry that is not one and bad labels, wit
   const server = new RpcServer({ describe: false });
   assert.throws(() => registerPromMetrics(server, {} as never), TypeError);
   const registry = new Registry();
-  assert.throws(() => registerPromMetrics(server, registry, { labels: { 'bad-name': 'x' } }), (e: unknown) => e instanceof RangeError && /labels: 'bad-name'/.test(e.message));
-  assert.throws(() => registerPromMetrics(server, registry, { labels: { service: 'x' } }), (e: unknown) => e instanceof RangeError && /MyRPC sets itself/.test(e.message));
-  assert.throws(() => registerPromMetrics(server, registry, { labels: { n: 1 as never } }), (e: unknown) => e instanceof RangeError && /labels\.n must be a string/.test(e.message));
+  assert.throws(
+    () => registerPromMetrics(server, registry, { labels: { 'bad-name': 'x' } }),
+    (e: unknown) => e instanceof RangeError && /labels: 'bad-name'/.test(e.message),
+  );
+  assert.throws(
+    () => registerPromMetrics(server, registry, { labels: { service: 'x' } }),
+    (e: unknown) => e instanceof RangeError && /MyRPC sets itself/.test(e.message),
+  );
+  assert.throws(
+    () => registerPromMetrics(server, registry, { labels: { n: 1 as never } }),
+    (e: unknown) => e instanceof RangeError && /labels\.n must be a string/.test(e.message),
+  );
   assert.equal(registry.getMetricsAsArray().length, 0, 'nothing was registered');
 });

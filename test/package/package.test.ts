@@ -35,15 +35,30 @@ describe('npm pack contents', () => {
   });
 
   test('the tarball holds the built code, its types, maps and sources, the ESM entries and the LICENSE', () => {
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/index.js.map',
-      'dist/src/index.d.ts.map', 'dist/src/etcd.js', 'dist/src/etcd.d.ts', 'dist/src/cli/main.js', 'esm/index.mjs', 'esm/etcd.mjs',
-      'src/index.ts', 'docs/PROTOCOL.md']) {
+    for (const f of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/index.js.map',
+      'dist/src/index.d.ts.map',
+      'dist/src/etcd.js',
+      'dist/src/etcd.d.ts',
+      'dist/src/cli/main.js',
+      'esm/index.mjs',
+      'esm/etcd.mjs',
+      'src/index.ts',
+      'docs/PROTOCOL.md',
+    ]) {
       assert.ok(files.includes(f), `${f} is packed`);
     }
   });
 
   test('the tarball holds no tests, samples, benchmarks or build leftovers', () => {
-    const stray = files.filter((f) => /^(dist\/(test|samples|bench|toolchains)|test|samples|bench|scratch|node_modules)\//.test(f) || f.endsWith('.tsbuildinfo'));
+    const stray = files.filter(
+      (f) => /^(dist\/(test|samples|bench|toolchains)|test|samples|bench|scratch|node_modules)\//.test(f) || f.endsWith('.tsbuildinfo'),
+    );
     assert.deepEqual(stray, []);
   });
 
@@ -64,14 +79,23 @@ describe('npm pack contents', () => {
       assert.ok(pkg.peerDependencies[peer], `${peer} is a peer`);
       assert.equal(pkg.dependencies[peer], undefined, `${peer} is not a plain dependency`);
     }
-    assert.deepEqual(pkg.peerDependenciesMeta, { '@opentelemetry/api': { optional: true }, etcd3: { optional: true }, 'prom-client': { optional: true } });
+    assert.deepEqual(pkg.peerDependenciesMeta, {
+      '@opentelemetry/api': { optional: true },
+      etcd3: { optional: true },
+      'prom-client': { optional: true },
+    });
     assert.match(String(pkg.scripts.prepare), /build/);
     assert.match(String(pkg.scripts.prepack), /build/);
     assert.ok(pkg.repository, 'repository is set');
     const exportsMap = pkg.exports as unknown as Record<string, Record<string, string>>;
     for (const entry of ['.', './etcd']) {
-      assert.deepEqual(Object.keys(exportsMap[entry]), ['types', 'import', 'require', 'default'], `${entry}: types first, then import and require`);
-      for (const target of Object.values(exportsMap[entry])) assert.ok(files.includes(target.replace(/^\.\//, '')), `${entry} -> ${target} is packed`);
+      assert.deepEqual(
+        Object.keys(exportsMap[entry]),
+        ['types', 'import', 'require', 'default'],
+        `${entry}: types first, then import and require`,
+      );
+      for (const target of Object.values(exportsMap[entry]))
+        assert.ok(files.includes(target.replace(/^\.\//, '')), `${entry} -> ${target} is packed`);
     }
   });
 });
@@ -83,21 +107,34 @@ describe('installing the packed tarball into an empty project', () => {
     const { tarball } = await pack();
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     // --prefer-offline: the tarball's dependencies and peers come from the npm cache `npm ci` filled.
-    ok(await npm(['install', '--prefer-offline', '--no-package-lock', tarball, 'zod', '@types/node@20'], dir, 240_000), 'npm install of the tarball');
+    ok(
+      await npm(['install', '--prefer-offline', '--no-package-lock', tarball, 'zod', '@types/node@20'], dir, 240_000),
+      'npm install of the tarball',
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('pulls no gRPC and no etcd3, but the peers a decorator user needs', () => {
-    for (const absent of ['@grpc/grpc-js', 'etcd3', 'protobufjs', 'prom-client']) assert.equal(existsSync(join(dir, 'node_modules', absent)), false, `${absent} is not installed`);
+    for (const absent of ['@grpc/grpc-js', 'etcd3', 'protobufjs', 'prom-client'])
+      assert.equal(existsSync(join(dir, 'node_modules', absent)), false, `${absent} is not installed`);
     for (const present of ['myrpc/dist/src/index.js', 'class-validator', 'class-transformer', 'reflect-metadata']) {
       assert.ok(existsSync(join(dir, 'node_modules', present)), `${present} is installed`);
     }
   });
 
   test('require, import and myrpc/etcd work from the installed package', async () => {
-    const cjs = ok(await run(process.execPath, ['-e', "const m = require('myrpc'); const e = require('myrpc/etcd'); console.log(typeof m.RpcServer, typeof e.EtcdRegistrar)"], dir, 30_000), 'require');
+    const cjs = ok(
+      await run(
+        process.execPath,
+        ['-e', "const m = require('myrpc'); const e = require('myrpc/etcd'); console.log(typeof m.RpcServer, typeof e.EtcdRegistrar)"],
+        dir,
+        30_000,
+      ),
+      'require',
+    );
     assert.equal(cjs.stdout.trim(), 'function function');
-    const script = "import { RpcServer } from 'myrpc'; import { createRequire } from 'node:module'; const req = createRequire(process.cwd() + '/x.js'); console.log(typeof RpcServer, RpcServer === req('myrpc').RpcServer)";
+    const script =
+      "import { RpcServer } from 'myrpc'; import { createRequire } from 'node:module'; const req = createRequire(process.cwd() + '/x.js'); console.log(typeof RpcServer, RpcServer === req('myrpc').RpcServer)";
     const esm = ok(await run(process.execPath, ['--input-type=module', '-e', script], dir, 30_000), 'import');
     assert.equal(esm.stdout.trim(), 'function true', 'the ESM entry re-exports the same classes as require()');
   });
@@ -117,9 +154,14 @@ describe('installing the packed tarball into an empty project', () => {
     assertStandardReport(report(await run(process.execPath, [TSX, 'main.ts'], join(dir, 'standard'), 60_000)));
   });
 
-  test("the shipped declarations type-check with skipLibCheck off and without etcd3 or prom-client installed", async () => {
+  test('the shipped declarations type-check with skipLibCheck off and without etcd3 or prom-client installed', async () => {
     for (const project of ['legacy', 'standard']) {
-      const checked = await run(process.execPath, [TSC, '-p', join(project, 'tsconfig.json'), '--noEmit', '--skipLibCheck', 'false'], dir, 120_000);
+      const checked = await run(
+        process.execPath,
+        [TSC, '-p', join(project, 'tsconfig.json'), '--noEmit', '--skipLibCheck', 'false'],
+        dir,
+        120_000,
+      );
       assert.equal(checked.code, 0, `${project}: ${checked.stdout}${checked.stderr}`);
     }
   });
@@ -135,7 +177,10 @@ describe('installing from a git checkout', () => {
     const dir = mkdtempSync(join(tmpdir(), 'myrpc-git-install-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-    ok(await npm(['install', '--prefer-offline', '--no-package-lock', `git+file://${ROOT}#${head.stdout.trim()}`], dir, 300_000), 'npm install from git');
+    ok(
+      await npm(['install', '--prefer-offline', '--no-package-lock', `git+file://${ROOT}#${head.stdout.trim()}`], dir, 300_000),
+      'npm install from git',
+    );
     assert.ok(existsSync(join(dir, 'node_modules/myrpc/dist/src/index.js')), 'prepare built dist');
     assert.equal(existsSync(join(dir, 'node_modules/@grpc/grpc-js')), false, 'no gRPC');
     const required = ok(await run(process.execPath, ['-e', "console.log(typeof require('myrpc').RpcServer)"], dir, 30_000), 'require');

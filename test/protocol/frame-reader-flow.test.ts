@@ -15,7 +15,15 @@ function frame(id: number, payload = 'p'): Buffer {
 describe('frame reader: pause, resume, stop', () => {
   test('a sink that pauses in the middle of a chunk gets no more frames until resume; the rest are held, then delivered in order', () => {
     const ids: number[] = [];
-    const reader: FrameReader = new FrameReader({ onFrame: (_k, id) => { ids.push(id); if (id === 2) reader.pause(); } }, 1024);
+    const reader: FrameReader = new FrameReader(
+      {
+        onFrame: (_k, id) => {
+          ids.push(id);
+          if (id === 2) reader.pause();
+        },
+      },
+      1024,
+    );
     reader.push(Buffer.concat([frame(1), frame(2), frame(3), frame(4)]));
     assert.deepEqual(ids, [1, 2]);
     assert.equal(reader.heldBytes, 2 * (FRAME_HEADER_BYTES + 1));
@@ -28,7 +36,15 @@ describe('frame reader: pause, resume, stop', () => {
 
   test('stop() from inside onFrame: the frames after the fatal one in the same chunk are never delivered', () => {
     const ids: number[] = [];
-    const reader: FrameReader = new FrameReader({ onFrame: (_k, id) => { ids.push(id); if (id === 0) reader.stop(); } }, 1024);
+    const reader: FrameReader = new FrameReader(
+      {
+        onFrame: (_k, id) => {
+          ids.push(id);
+          if (id === 0) reader.stop();
+        },
+      },
+      1024,
+    );
     reader.push(Buffer.concat([frame(1), frame(0), frame(2), frame(3)]));
     reader.push(frame(4));
     reader.resume();
@@ -38,26 +54,40 @@ describe('frame reader: pause, resume, stop', () => {
   });
 
   test('property: pausing after any frames and resuming later delivers every frame once, in order, whatever the chunking', () => {
-    fc.assert(fc.property(
-      fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 20 }),
-      fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 10 }),
-      fc.array(fc.boolean(), { maxLength: 20 }),
-      (payloads, cuts, pauseAfter) => {
-        const bytes = Buffer.concat(payloads.map((p, i) => frame(i + 1, p)));
-        const got: number[] = [];
-        const reader: FrameReader = new FrameReader({ onFrame: (_k, id) => { got.push(id); if (pauseAfter[id - 1]) reader.pause(); } }, 1024);
-        let at = 0;
-        for (let i = 0; at < bytes.length; i++) {
-          const n = cuts[i % cuts.length];
-          reader.push(bytes.subarray(at, at + n));
-          at += n;
-          if (i % 2 === 1) reader.resume();
-        }
-        for (let i = 0; i <= payloads.length; i++) reader.resume();
-        assert.deepEqual(got, payloads.map((_, i) => i + 1));
-        assert.equal(reader.heldBytes, 0);
-      },
-    ), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.boolean(), { maxLength: 20 }),
+        (payloads, cuts, pauseAfter) => {
+          const bytes = Buffer.concat(payloads.map((p, i) => frame(i + 1, p)));
+          const got: number[] = [];
+          const reader: FrameReader = new FrameReader(
+            {
+              onFrame: (_k, id) => {
+                got.push(id);
+                if (pauseAfter[id - 1]) reader.pause();
+              },
+            },
+            1024,
+          );
+          let at = 0;
+          for (let i = 0; at < bytes.length; i++) {
+            const n = cuts[i % cuts.length];
+            reader.push(bytes.subarray(at, at + n));
+            at += n;
+            if (i % 2 === 1) reader.resume();
+          }
+          for (let i = 0; i <= payloads.length; i++) reader.resume();
+          assert.deepEqual(
+            got,
+            payloads.map((_, i) => i + 1),
+          );
+          assert.equal(reader.heldBytes, 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   test('midFrame is true while a frame is incomplete, false on a frame boundary', () => {

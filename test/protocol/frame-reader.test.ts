@@ -31,9 +31,15 @@ function encode(frames: Frame[]): Buffer {
 }
 
 /** A reader whose sink copies each payload at once, as the contract asks ("decode it before returning"). */
-function collecting(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): { reader: FrameReader; frames: { kind: number; id: number; payload: Buffer }[] } {
+function collecting(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): {
+  reader: FrameReader;
+  frames: { kind: number; id: number; payload: Buffer }[];
+} {
   const frames: { kind: number; id: number; payload: Buffer }[] = [];
-  const reader = new FrameReader({ onFrame: (kind, id, payload) => frames.push({ kind, id, payload: Buffer.from(payload) }) }, maxFrameBytes);
+  const reader = new FrameReader(
+    { onFrame: (kind, id, payload) => frames.push({ kind, id, payload: Buffer.from(payload) }) },
+    maxFrameBytes,
+  );
   return { reader, frames };
 }
 
@@ -131,14 +137,24 @@ describe('FrameReader: zero-length payloads', () => {
     reader.push(Buffer.alloc(0));
     reader.push(Buffer.concat([header(0, FrameKind.PING, 1), header(0, FrameKind.PONG, 1), header(0, FrameKind.CANCEL, 9)]));
     reader.push(Buffer.alloc(0));
-    assert.deepEqual(frames.map((f) => [f.kind, f.id, f.payload.length]), [[FrameKind.PING, 1, 0], [FrameKind.PONG, 1, 0], [FrameKind.CANCEL, 9, 0]]);
+    assert.deepEqual(
+      frames.map((f) => [f.kind, f.id, f.payload.length]),
+      [
+        [FrameKind.PING, 1, 0],
+        [FrameKind.PONG, 1, 0],
+        [FrameKind.CANCEL, 9, 0],
+      ],
+    );
   });
 
   test('with maxFrameBytes 0, only empty payloads pass', () => {
     const { reader, frames } = collecting(0);
     reader.push(header(0, FrameKind.PING, 3));
     assert.equal(frames.length, 1);
-    assert.throws(() => reader.push(header(1, FrameKind.RESPONSE, 3)), (err: unknown) => err instanceof FrameError && err.reason === 'FRAME_TOO_LARGE');
+    assert.throws(
+      () => reader.push(header(1, FrameKind.RESPONSE, 3)),
+      (err: unknown) => err instanceof FrameError && err.reason === 'FRAME_TOO_LARGE',
+    );
   });
 });
 
@@ -176,7 +192,10 @@ describe('FrameReader: size limit checked from the header alone', () => {
 
   test('the default limit refuses a 4 GiB header without buffering anything', () => {
     const { reader } = collecting(DEFAULT_MAX_FRAME_BYTES);
-    assert.throws(() => reader.push(header(0xffffffff, FrameKind.REQUEST, 1)), (err: unknown) => err instanceof FrameError && err.reason === 'FRAME_TOO_LARGE');
+    assert.throws(
+      () => reader.push(header(0xffffffff, FrameKind.REQUEST, 1)),
+      (err: unknown) => err instanceof FrameError && err.reason === 'FRAME_TOO_LARGE',
+    );
   });
 
   test('frames before a broken header are delivered; nothing after it is, and later input is ignored', () => {
@@ -208,7 +227,10 @@ describe('FrameReader: unknown kinds', () => {
 
   test('the kind is checked before the length: a header with both faults reports UNKNOWN_KIND', () => {
     const { reader } = collecting(4);
-    assert.throws(() => reader.push(header(1000, 0, 1)), (err: unknown) => err instanceof FrameError && err.reason === 'UNKNOWN_KIND');
+    assert.throws(
+      () => reader.push(header(1000, 0, 1)),
+      (err: unknown) => err instanceof FrameError && err.reason === 'UNKNOWN_KIND',
+    );
   });
 });
 
@@ -221,7 +243,10 @@ describe('FrameReader: random garbage', () => {
         fc.integer({ min: 0, max: 64 }),
         (garbage, cuts, maxFrameBytes) => {
           const frames: { kind: number; payloadBytes: number }[] = [];
-          const reader = new FrameReader({ onFrame: (kind, _id, payload) => frames.push({ kind, payloadBytes: payload.length }) }, maxFrameBytes);
+          const reader = new FrameReader(
+            { onFrame: (kind, _id, payload) => frames.push({ kind, payloadBytes: payload.length }) },
+            maxFrameBytes,
+          );
           let failed = false;
           for (const piece of splitAt(Buffer.from(garbage), cuts)) {
             try {

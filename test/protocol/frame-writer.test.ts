@@ -60,7 +60,11 @@ function parse(stream: Buffer): { kind: number; id: number; payload: Buffer }[] 
   let at = 0;
   while (at < stream.length) {
     const length = stream.readUInt32BE(at);
-    frames.push({ kind: stream[at + 4], id: stream.readUInt32BE(at + 5), payload: stream.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length) });
+    frames.push({
+      kind: stream[at + 4],
+      id: stream.readUInt32BE(at + 5),
+      payload: stream.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length),
+    });
     at += FRAME_HEADER_BYTES + length;
   }
   assert.equal(at, stream.length, 'the stream ends on a frame boundary');
@@ -84,11 +88,14 @@ describe('FrameWriter: coalescing', () => {
     await nextTurn();
     assert.equal(socket.copies.length, 1);
     assert.equal(writer.flushes, 1);
-    assert.deepEqual(parse(socket.stream).map((f) => [f.kind, f.id, f.payload.toString('hex')]), [
-      [FrameKind.REQUEST, 1, Buffer.from('["Calculator","add",[2,3],1000]').toString('hex')],
-      [FrameKind.RESPONSE, 2, '010203'],
-      [FrameKind.PING, 3, ''],
-    ]);
+    assert.deepEqual(
+      parse(socket.stream).map((f) => [f.kind, f.id, f.payload.toString('hex')]),
+      [
+        [FrameKind.REQUEST, 1, Buffer.from('["Calculator","add",[2,3],1000]').toString('hex')],
+        [FrameKind.RESPONSE, 2, '010203'],
+        [FrameKind.PING, 3, ''],
+      ],
+    );
     writer.close();
   });
 
@@ -104,7 +111,10 @@ describe('FrameWriter: coalescing', () => {
     writer.write(FrameKind.PING, n + 1, undefined);
     assert.equal(socket.copies.length, 1);
     await nextTurn();
-    assert.deepEqual(parse(socket.copies[1]).map((f) => f.id), [n + 1]);
+    assert.deepEqual(
+      parse(socket.copies[1]).map((f) => f.id),
+      [n + 1],
+    );
     writer.close();
   });
 
@@ -112,13 +122,19 @@ describe('FrameWriter: coalescing', () => {
     const socket = new FakeSocket();
     const byCount = writerOn(socket, { maxBatchFrames: 3 });
     for (let id = 1; id <= 7; id++) byCount.write(FrameKind.PING, id, undefined);
-    assert.deepEqual(socket.copies.map((c) => parse(c).length), [3, 3]);
+    assert.deepEqual(
+      socket.copies.map((c) => parse(c).length),
+      [3, 3],
+    );
     byCount.close();
 
     const small = new FakeSocket();
     const byBytes = writerOn(small, { maxBatchBytes: 100 });
     for (let id = 1; id <= 5; id++) byBytes.write(FrameKind.RESPONSE, id, new Uint8Array(41)); // 50 bytes a frame
-    assert.deepEqual(small.copies.map((c) => c.length), [100, 100]);
+    assert.deepEqual(
+      small.copies.map((c) => c.length),
+      [100, 100],
+    );
     byBytes.close();
   });
 
@@ -129,7 +145,10 @@ describe('FrameWriter: coalescing', () => {
     for (let id = 1; id <= 7; id++) writer.write(FrameKind.RESPONSE, id, payload);
     assert.equal(socket.copies.length, 0);
     writer.write(FrameKind.RESPONSE, 8, payload);
-    assert.deepEqual(socket.copies.map((c) => c.length), [SLAB_BYTES]);
+    assert.deepEqual(
+      socket.copies.map((c) => c.length),
+      [SLAB_BYTES],
+    );
     writer.close();
   });
 
@@ -141,7 +160,10 @@ describe('FrameWriter: coalescing', () => {
     assert.equal(socket.copies.length, 1, 'the 5th frame did not fit: the first 4 went out at once');
     assert.equal(parse(socket.copies[0]).length, 4);
     await nextTurn();
-    assert.deepEqual(parse(socket.stream).map((f) => f.id), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      parse(socket.stream).map((f) => f.id),
+      [1, 2, 3, 4, 5],
+    );
     for (const c of socket.copies) assert.ok(c.length <= SLAB_BYTES);
     assertNothingOverwritten(socket);
     writer.close();
@@ -160,14 +182,32 @@ describe('FrameWriter: large and multi-byte payloads', () => {
       writer.write(FrameKind.PONG, 3, undefined);
       writer.flush();
       const frames = parse(socket.stream);
-      assert.deepEqual(frames.map((f) => [f.kind, f.id, f.payload.length]), [[FrameKind.PING, 1, 0], [FrameKind.RESPONSE, 2, size], [FrameKind.PONG, 3, 0]]);
+      assert.deepEqual(
+        frames.map((f) => [f.kind, f.id, f.payload.length]),
+        [
+          [FrameKind.PING, 1, 0],
+          [FrameKind.RESPONSE, 2, size],
+          [FrameKind.PONG, 3, 0],
+        ],
+      );
       assert.ok(frames[1].payload.equals(big), `payload of ${size} bytes`);
       writer.close();
     }
   });
 
   test('string payloads are counted in UTF-8 bytes, not characters', () => {
-    const samples = ['héllo', '€', '𝄞 clef', '日本語のテキスト', '👩‍👩‍👧 family', 'a'.repeat(10_919), '€'.repeat(10_919), '€'.repeat(10_920), '𝄞'.repeat(5_460), '€'.repeat(30_000)];
+    const samples = [
+      'héllo',
+      '€',
+      '𝄞 clef',
+      '日本語のテキスト',
+      '👩‍👩‍👧 family',
+      'a'.repeat(10_919),
+      '€'.repeat(10_919),
+      '€'.repeat(10_920),
+      '𝄞'.repeat(5_460),
+      '€'.repeat(30_000),
+    ];
     for (const text of samples) {
       const socket = new FakeSocket();
       const writer = writerOn(socket);
@@ -191,7 +231,10 @@ describe('FrameWriter: large and multi-byte payloads', () => {
     writer.write(FrameKind.RESPONSE, 3, text);
     writer.flush();
     const frames = parse(socket.stream);
-    assert.deepEqual(frames.map((f) => f.payload.length), [filler.length, filler.length, 30_000]);
+    assert.deepEqual(
+      frames.map((f) => f.payload.length),
+      [filler.length, filler.length, 30_000],
+    );
     assert.equal(frames[2].payload.toString('utf8'), text);
     assertNothingOverwritten(socket);
     writer.close();
@@ -205,7 +248,11 @@ describe('FrameWriter: large and multi-byte payloads', () => {
       fc.integer({ min: 0, max: 70_000 }).map((n) => new Uint8Array(n).fill(n & 0xff)),
       fc.constant(undefined),
     );
-    const frameArb = fc.record({ kind: fc.constantFrom(...Object.values(FrameKind)), id: fc.integer({ min: 0, max: 0xffffffff }), payload: payloadArb });
+    const frameArb = fc.record({
+      kind: fc.constantFrom(...Object.values(FrameKind)),
+      id: fc.integer({ min: 0, max: 0xffffffff }),
+      payload: payloadArb,
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(frameArb, { maxLength: 40 }), async (frames) => {
         const socket = new FakeSocket();
@@ -215,7 +262,12 @@ describe('FrameWriter: large and multi-byte payloads', () => {
         const want = frames.map((f) => ({
           kind: f.kind,
           id: f.id,
-          payload: f.payload === undefined ? Buffer.alloc(0) : typeof f.payload === 'string' ? Buffer.from(f.payload, 'utf8') : Buffer.from(f.payload),
+          payload:
+            f.payload === undefined
+              ? Buffer.alloc(0)
+              : typeof f.payload === 'string'
+                ? Buffer.from(f.payload, 'utf8')
+                : Buffer.from(f.payload),
         }));
         assert.deepEqual(parse(socket.stream), want);
         for (const c of socket.copies) {

@@ -12,7 +12,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { IsNumber, NotEquals } from 'class-validator';
 import {
-  DEFAULT_MAX_FRAME_BYTES, FrameKind, Method, RpcClient, RpcCode, RpcError, Service, jsonCodec, msgpackCodec, withOptions,
+  DEFAULT_MAX_FRAME_BYTES,
+  FrameKind,
+  Method,
+  RpcClient,
+  RpcCode,
+  RpcError,
+  Service,
+  jsonCodec,
+  msgpackCodec,
+  withOptions,
 } from '../../src/index';
 import { encodePreface, FRAME_HEADER_BYTES, PREFACE_BYTES, PrefaceFlags, PrefaceStatus, PROTOCOL_VERSION } from '../../src/protocol/frame';
 import { FrameWriter, writeHeader } from '../../src/protocol/frame-writer';
@@ -111,7 +120,13 @@ function frame(kind: FrameKind, id: number, payload: string | Uint8Array = ''): 
 /** The bytes a FrameWriter hands to its socket for the given frames, written in one turn and flushed. */
 function writtenBy(frames: [FrameKind, number, string | Uint8Array | undefined][]): Buffer {
   const writes: Buffer[] = [];
-  const socket = { destroyed: false, writable: true, write: (b: Buffer) => writes.push(Buffer.from(b)) > 0, on: () => socket, off: () => socket };
+  const socket = {
+    destroyed: false,
+    writable: true,
+    write: (b: Buffer) => writes.push(Buffer.from(b)) > 0,
+    on: () => socket,
+    off: () => socket,
+  };
   const writer = new FrameWriter(socket as unknown as Socket, { writeTimeoutMs: 1000, onWriteTimeout: () => undefined });
   for (const [kind, id, payload] of frames) writer.write(kind, id, payload);
   writer.flush();
@@ -151,7 +166,9 @@ function docJson(name: string): unknown {
 }
 
 /** A plain TCP server that records what a real RpcClient sends and answers like a MyRPC server would. */
-async function recordingServer(answer: (received: Buffer, socket: Socket) => void): Promise<{ port: number; received(): Buffer; close(): Promise<void> }> {
+async function recordingServer(
+  answer: (received: Buffer, socket: Socket) => void,
+): Promise<{ port: number; received(): Buffer; close(): Promise<void> }> {
   const chunks: Buffer[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -166,10 +183,11 @@ async function recordingServer(answer: (received: Buffer, socket: Socket) => voi
   return {
     port: (server.address() as AddressInfo).port,
     received: () => Buffer.concat(chunks),
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -203,7 +221,10 @@ describe('wire bytes: the library encoders produce the documented bytes', () => 
     const refuse = (codec: number, status: number, reason: string): string => preface(codec, status, reason).toString('hex');
     assert.equal(refuse(0, PrefaceStatus.UNSUPPORTED_VERSION, 'unsupported protocol version 2; this server speaks 1'), VECTORS.badVersion);
     assert.equal(refuse(9, PrefaceStatus.UNSUPPORTED_CODEC, 'unsupported codec id 9'), VECTORS.badCodec);
-    assert.equal(refuse(0, PrefaceStatus.BAD_MAGIC, 'bad magic: this is a MyRPC server and the peer did not send the MyRPC preface'), VECTORS.badMagic);
+    assert.equal(
+      refuse(0, PrefaceStatus.BAD_MAGIC, 'bad magic: this is a MyRPC server and the peer did not send the MyRPC preface'),
+      VECTORS.badMagic,
+    );
   });
 
   test('REQUEST Calculator.add(2, 3), 1000 ms, id 1: writeHeader and FrameWriter agree', () => {
@@ -231,7 +252,11 @@ describe('wire bytes: the library encoders produce the documented bytes', () => 
   });
 
   test('empty-payload frames (CANCEL, PING, PONG) and GOAWAY', () => {
-    const out = writtenBy([[FrameKind.CANCEL, 2, undefined], [FrameKind.PING, 3, undefined], [FrameKind.PONG, 3, undefined]]);
+    const out = writtenBy([
+      [FrameKind.CANCEL, 2, undefined],
+      [FrameKind.PING, 3, undefined],
+      [FrameKind.PONG, 3, undefined],
+    ]);
     assert.equal(out.toString('hex'), VECTORS.cancel + VECTORS.ping + VECTORS.pong);
     assert.equal(frame(FrameKind.GOAWAY, 0, jsonCodec.encode({ reason: 'server shutting down' })).toString('hex'), VECTORS.goaway);
   });
@@ -246,10 +271,16 @@ describe('wire bytes: the library encoders produce the documented bytes', () => 
 describe('wire bytes: a real RpcClient sends the documented bytes', () => {
   for (const codec of ['json', 'msgpack'] as const) {
     test(`${codec}: preface, REQUEST add(2, 3) id 1 with timeoutMs 1000, and the answer 5 is read`, async (t) => {
-      const [clientPreface, serverPreface, request, response]: VectorName[] = codec === 'json'
-        ? ['clientPreface', 'serverPreface', 'request', 'response']
-        : ['msgpackClientPreface', 'msgpackServerPreface', 'msgpackRequest', 'msgpackResponse'];
-      const raw = await recordingServer(scriptedAnswers([[[clientPreface], [serverPreface]], [[clientPreface, request], [response]]]));
+      const [clientPreface, serverPreface, request, response]: VectorName[] =
+        codec === 'json'
+          ? ['clientPreface', 'serverPreface', 'request', 'response']
+          : ['msgpackClientPreface', 'msgpackServerPreface', 'msgpackRequest', 'msgpackResponse'];
+      const raw = await recordingServer(
+        scriptedAnswers([
+          [[clientPreface], [serverPreface]],
+          [[clientPreface, request], [response]],
+        ]),
+      );
       const client = new RpcClient({ port: raw.port, host: '127.0.0.1', codec });
       try {
         await client.connect();
@@ -264,11 +295,13 @@ describe('wire bytes: a real RpcClient sends the documented bytes', () => {
   }
 
   test('json: a cancelled call sends REQUEST then CANCEL on id 2, and a ping sends PING id 3', async (t) => {
-    const raw = await recordingServer(scriptedAnswers([
-      [['clientPreface'], ['serverPreface']],
-      [['clientPreface', 'request'], ['response']],
-      [['clientPreface', 'request', 'request2', 'cancel', 'ping'], ['pong']],
-    ]));
+    const raw = await recordingServer(
+      scriptedAnswers([
+        [['clientPreface'], ['serverPreface']],
+        [['clientPreface', 'request'], ['response']],
+        [['clientPreface', 'request', 'request2', 'cancel', 'ping'], ['pong']],
+      ]),
+    );
     const client = new RpcClient({ port: raw.port, host: '127.0.0.1' });
     try {
       await client.connect();
@@ -278,7 +311,10 @@ describe('wire bytes: a real RpcClient sends the documented bytes', () => {
       abort.abort();
       await assert.rejects(second, (err: RpcError) => err.code === RpcCode.CANCELLED);
       await client.ping(5000);
-      assert.equal(raw.received().toString('hex'), VECTORS.clientPreface + VECTORS.request + VECTORS.request2 + VECTORS.cancel + VECTORS.ping);
+      assert.equal(
+        raw.received().toString('hex'),
+        VECTORS.clientPreface + VECTORS.request + VECTORS.request2 + VECTORS.cancel + VECTORS.ping,
+      );
       assert.equal(client.pendingCount, 0);
     } finally {
       await client.close();
@@ -361,7 +397,12 @@ describe('wire bytes: a real RpcServer answers the documented bytes', () => {
     const started = await startServer([new Calculator()]);
     try {
       const peer = await rawConnect(started.port);
-      peer.socket.write(Buffer.concat([bytes('clientPreface'), frame(FrameKind.REQUEST, 1, '["Calculator","divide",[{"dividend":"ten","divisor":0}],1000]')]));
+      peer.socket.write(
+        Buffer.concat([
+          bytes('clientPreface'),
+          frame(FrameKind.REQUEST, 1, '["Calculator","divide",[{"dividend":"ten","divisor":0}],1000]'),
+        ]),
+      );
       const head = await peer.waitFor(PREFACE_BYTES + FRAME_HEADER_BYTES);
       const length = head.readUInt32BE(PREFACE_BYTES);
       const all = await peer.waitFor(PREFACE_BYTES + FRAME_HEADER_BYTES + length);
@@ -394,7 +435,10 @@ describe('wire bytes: docs/PROTOCOL.md shows exactly these bytes', () => {
 
   test('the layout drawings of src/protocol/frame.ts appear in the page', () => {
     const source = readFileSync(findUp('src/protocol/frame.ts'), 'utf8');
-    const drawing = source.split('\n').map((l) => l.replace(/^\s*\*/, '').trim()).filter((l) => /^(\+-|\||0 )/.test(l));
+    const drawing = source
+      .split('\n')
+      .map((l) => l.replace(/^\s*\*/, '').trim())
+      .filter((l) => /^(\+-|\||0 )/.test(l));
     assert.ok(drawing.length >= 8, 'frame.ts should hold the preface and frame drawings');
     const docLines = new Set(DOC.split('\n').map((l) => l.trim()));
     for (const line of drawing) assert.ok(docLines.has(line), `docs/PROTOCOL.md lacks the drawing line: ${line}`);

@@ -58,25 +58,36 @@ print("again", [x["i"] for x in c.stream("Feed", "count", [3])])
 c.close()
 `;
 
-test('the Python client consumes a server stream: all items, an error after items, an early break that cancels', { skip, timeout: 60_000 }, async () => {
-  const feed = new Feed();
-  const s = await startServer([feed]);
-  try {
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(python as string, ['-c', SCRIPT, dir, String(s.port)], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' }, (_e, stdout, stderr) =>
-        resolve({ code: child.exitCode, stdout, stderr }),
+test(
+  'the Python client consumes a server stream: all items, an error after items, an early break that cancels',
+  { skip, timeout: 60_000 },
+  async () => {
+    const feed = new Feed();
+    const s = await startServer([feed]);
+    try {
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(
+          python as string,
+          ['-c', SCRIPT, dir, String(s.port)],
+          { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' },
+          (_e, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+        );
+      });
+      const report = `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+      assert.equal(run.code, 0, report);
+      assert.deepEqual(
+        run.stdout.trimEnd().split('\n'),
+        [
+          `count [${Array.from({ length: 200 }, (_, i) => i).join(', ')}]`,
+          'failAfter [0, 1] FAILED_PRECONDITION',
+          'endless broke at 4',
+          'again [0, 1, 2]',
+        ],
+        report,
       );
-    });
-    const report = `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
-    assert.equal(run.code, 0, report);
-    assert.deepEqual(run.stdout.trimEnd().split('\n'), [
-      `count [${Array.from({ length: 200 }, (_, i) => i).join(', ')}]`,
-      'failAfter [0, 1] FAILED_PRECONDITION',
-      'endless broke at 4',
-      'again [0, 1, 2]',
-    ], report);
-    await until(() => feed.finallyRan === 1, 5000, 'the endless generator finally after the Python break');
-  } finally {
-    await s.stop();
-  }
-});
+      await until(() => feed.finallyRan === 1, 5000, 'the endless generator finally after the Python break');
+    } finally {
+      await s.stop();
+    }
+  },
+);

@@ -1,7 +1,19 @@
 import 'reflect-metadata';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiKeys, bearerAuth, Ctx, Method, type RpcClient, RpcCode, RpcError, Service, withOptions, type CallContext, type RpcClientOptions } from '../../src/index';
+import {
+  apiKeys,
+  bearerAuth,
+  Ctx,
+  Method,
+  type RpcClient,
+  RpcCode,
+  RpcError,
+  Service,
+  withOptions,
+  type CallContext,
+  type RpcClientOptions,
+} from '../../src/index';
 import { startServer } from '../helpers/servers';
 import { rejection } from '../helpers/wait';
 
@@ -27,7 +39,11 @@ async function setup(t: TestContext) {
   const client = (token: string | undefined, options: Partial<RpcClientOptions> = {}): RpcClient =>
     s.client({ ...options, ...(token === undefined ? {} : { metadata: { authorization: `Bearer ${token}` } }) });
   const http = (path: string, headers: Record<string, string> = {}) =>
-    fetch(`http://127.0.0.1:${httpPort}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '[]' });
+    fetch(`http://127.0.0.1:${httpPort}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: '[]',
+    });
   return { s, httpPort, client, http };
 }
 

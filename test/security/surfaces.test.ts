@@ -41,10 +41,12 @@ test('the debug page, stats JSON and /metrics go through the global auth: 401 wi
 test('interceptors see the pages as MyRpcHttp.debugPage and MyRpcHttp.metrics with meta.surface', async (t) => {
   const seen: string[] = [];
   const server = new RpcServer({
-    interceptors: [(next) => async (call) => {
-      seen.push(`${call.service}.${call.method}:${String(call.meta.surface)}:${call.transport}`);
-      return next(call);
-    }],
+    interceptors: [
+      (next) => async (call) => {
+        seen.push(`${call.service}.${call.method}:${String(call.meta.surface)}:${call.transport}`);
+        return next(call);
+      },
+    ],
   });
   const { port } = await server.listenHttp(0);
   t.after(() => server.close({ graceMs: 50 }));
@@ -61,7 +63,11 @@ test('debugPage: false and metrics: false turn the pages off (404) while RPC ove
     assert.equal(res.status, 404, page);
     assert.match(await res.text(), /turned off/);
   }
-  const rpc = await fetch(`http://127.0.0.1:${port}/rpc/Ping/ping`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+  const rpc = await fetch(`http://127.0.0.1:${port}/rpc/Ping/ping`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '[]',
+  });
   assert.equal(await rpc.json(), 'pong');
 });
 

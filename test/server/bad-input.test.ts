@@ -71,7 +71,7 @@ describe('bad input: the handshake', () => {
     });
   });
 
-  test('an RpcClient whose codec the server does not know fails with the server\'s reason, never sent', async (t) => {
+  test("an RpcClient whose codec the server does not know fails with the server's reason, never sent", async (t) => {
     const h = await setup(t);
     const exotic: Codec = { name: 'exotic', id: 42, encode: (v) => jsonCodec.encode(v), decode: (b) => jsonCodec.decode(b) };
     await proveUndisturbed(h, async () => {
@@ -218,7 +218,7 @@ describe('bad input: frames', () => {
     await assertServes(h);
   });
 
-  test('a client request over the server\'s announced limit fails locally with RESOURCE_EXHAUSTED, never sent', async (t) => {
+  test("a client request over the server's announced limit fails locally with RESOURCE_EXHAUSTED, never sent", async (t) => {
     const h = await setup(t, { maxFrameBytes: 1024 });
     const client = h.client();
     await proveUndisturbed(h, async () => {
@@ -232,7 +232,7 @@ describe('bad input: frames', () => {
     });
   });
 
-  test('a response over the client\'s maxFrameBytes comes back as RESOURCE_EXHAUSTED from the server', async (t) => {
+  test("a response over the client's maxFrameBytes comes back as RESOURCE_EXHAUSTED from the server", async (t) => {
     const h = await setup(t);
     const client = h.client({ maxFrameBytes: 1024 });
     await proveUndisturbed(h, async () => {
@@ -244,7 +244,7 @@ describe('bad input: frames', () => {
     });
   });
 
-  test('an error over the client\'s maxFrameBytes keeps its code and the connection survives', async (t) => {
+  test("an error over the client's maxFrameBytes keeps its code and the connection survives", async (t) => {
     const h = await setup(t);
     const client = h.client({ maxFrameBytes: 1024 });
     const sibling = client.call('Calculator', 'held', [], { timeoutMs: 20_000 });

@@ -7,10 +7,23 @@ import { FrameKind, PREFACE_BYTES, PrefaceStatus } from '../../src/protocol/fram
 import { encodeRequest } from '../../src/protocol/request';
 import { rawConnect } from '../helpers/servers';
 import { assertServes, failure, setup, until, type Harness } from './harness';
-import { body, clientPreface, closedWithin, frame, openSession, parseFrames, parsePrefaceReply, requestFrame, type WireFrame } from './wire';
+import {
+  body,
+  clientPreface,
+  closedWithin,
+  frame,
+  openSession,
+  parseFrames,
+  parsePrefaceReply,
+  requestFrame,
+  type WireFrame,
+} from './wire';
 
 /** A raw JSON session that announced `maxFrameBytes`; `frames()` lists what the server sent since. */
-async function sessionWithLimit(h: Harness, maxFrameBytes: number): Promise<{ write(b: Buffer): void; frames(): WireFrame[]; closed: Promise<Buffer> }> {
+async function sessionWithLimit(
+  h: Harness,
+  maxFrameBytes: number,
+): Promise<{ write(b: Buffer): void; frames(): WireFrame[]; closed: Promise<Buffer> }> {
   const peer = await rawConnect(h.port);
   h.track(peer);
   peer.socket.write(clientPreface({ maxFrameBytes }));
@@ -30,7 +43,10 @@ describe('after a connection-level error nothing more runs', () => {
       s.socket.write(Buffer.concat([fatal, requestFrame(1, 'Calculator', 'echo', ['a']), requestFrame(2, 'Calculator', 'echo', ['b'])]));
       await closedWithin(s);
       assert.equal(h.calc.echoes, 0, 'a handler ran after the fatal frame');
-      assert.deepEqual(s.frames().map((f) => [f.kind, f.id]), [[FrameKind.ERROR, 0]]);
+      assert.deepEqual(
+        s.frames().map((f) => [f.kind, f.id]),
+        [[FrameKind.ERROR, 0]],
+      );
       await assertServes(h);
     });
   }
@@ -40,19 +56,25 @@ describe("ERROR frames fit the client's announced limit", () => {
   test('every ERROR fits a 64-byte client limit and keeps its code; the connection-level one too', async (t) => {
     const h = await setup(t);
     const s = await sessionWithLimit(h, 64);
-    s.write(Buffer.concat([
-      requestFrame(1, 'Calculator', 'x'.repeat(8192), []),
-      requestFrame(2, 'Calculator', 'add', ['two', 3]),
-      requestFrame(3, 'Calculator', 'big', [1000]),
-      frame(FrameKind.REQUEST, 4, '["Calculator", "add", [2, 3'),
-      requestFrame(5, 'Faulty', 'hugeError', [5000]),
-      requestFrame(6, 'Calculator', 'add', [2, 3], 0),
-    ]));
+    s.write(
+      Buffer.concat([
+        requestFrame(1, 'Calculator', 'x'.repeat(8192), []),
+        requestFrame(2, 'Calculator', 'add', ['two', 3]),
+        requestFrame(3, 'Calculator', 'big', [1000]),
+        frame(FrameKind.REQUEST, 4, '["Calculator", "add", [2, 3'),
+        requestFrame(5, 'Faulty', 'hugeError', [5000]),
+        requestFrame(6, 'Calculator', 'add', [2, 3], 0),
+      ]),
+    );
     await until(() => s.frames().length === 6, 'six answers');
     const codes = new Map(s.frames().map((f) => [f.id, body(f).code]));
     assert.deepEqual(Object.fromEntries(codes), {
-      1: RpcCode.UNIMPLEMENTED, 2: RpcCode.INVALID_ARGUMENT, 3: RpcCode.RESOURCE_EXHAUSTED,
-      4: RpcCode.INVALID_ARGUMENT, 5: RpcCode.NOT_FOUND, 6: RpcCode.DEADLINE_EXCEEDED,
+      1: RpcCode.UNIMPLEMENTED,
+      2: RpcCode.INVALID_ARGUMENT,
+      3: RpcCode.RESOURCE_EXHAUSTED,
+      4: RpcCode.INVALID_ARGUMENT,
+      5: RpcCode.NOT_FOUND,
+      6: RpcCode.DEADLINE_EXCEEDED,
     });
     s.write(requestFrame(0, 'Calculator', 'add', [2, 3]));
     await s.closed;
@@ -90,7 +112,10 @@ describe('notRun: refusals before the handler starts say so', () => {
   test('UNIMPLEMENTED, INVALID_ARGUMENT and a deadline passed on arrival carry notRun', async (t) => {
     const h = await setup(t);
     const client = h.client();
-    for (const [service, method, args] of [['Nope', 'x', []], ['Calculator', 'add', ['two', 3]]] as const) {
+    for (const [service, method, args] of [
+      ['Nope', 'x', []],
+      ['Calculator', 'add', ['two', 3]],
+    ] as const) {
       const err = await failure(client.call(service, method, [...args]));
       assert.equal(err.mayHaveRun, false, `${service}.${method}: ${err.code}`);
     }
@@ -118,7 +143,10 @@ describe('a nesting limit for decoded arguments', () => {
     s.socket.write(frame(FrameKind.REQUEST, 1, `["Calculator","register",[{"email":"a@b.co","age":1,"extra":${deep}}],5000]`));
     const err = body(await s.frameWhere((f) => f.id === 1));
     assert.equal(err.code, RpcCode.INVALID_ARGUMENT);
-    assert.deepEqual(err.details.map((d: { path: string; constraint: string }) => [d.path, d.constraint]), [['args[0]', 'maxDepth']]);
+    assert.deepEqual(
+      err.details.map((d: { path: string; constraint: string }) => [d.path, d.constraint]),
+      [['args[0]', 'maxDepth']],
+    );
     assert.equal(h.handlerErrors.length, 0);
     await assertServes(h);
   });
@@ -136,7 +164,10 @@ describe('a nesting limit for decoded arguments', () => {
     const payload = Buffer.concat([head.subarray(0, at), Buffer.from([0x91]), deep, head.subarray(at + 2)]);
     peer.socket.write(frame(FrameKind.REQUEST, 1, payload));
     await until(() => parseFrames(peer.received().subarray(PREFACE_BYTES)).length > 0, 'the answer');
-    const answer = msgpackCodec.decode(parseFrames(peer.received().subarray(PREFACE_BYTES))[0].payload) as { code: string; details: { constraint: string }[] };
+    const answer = msgpackCodec.decode(parseFrames(peer.received().subarray(PREFACE_BYTES))[0].payload) as {
+      code: string;
+      details: { constraint: string }[];
+    };
     assert.equal(answer.code, RpcCode.INVALID_ARGUMENT);
     assert.equal(answer.details[0].constraint, 'maxDepth');
     await assertServes(h);
@@ -146,7 +177,11 @@ describe('a nesting limit for decoded arguments', () => {
     const h = await setup(t);
     const { port } = await h.server.listenHttp(0);
     const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
-    const res = await fetch(`http://127.0.0.1:${port}/rpc/Calculator/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `[{"email":"a@b.co","age":1,"extra":${deep}}]` });
+    const res = await fetch(`http://127.0.0.1:${port}/rpc/Calculator/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `[{"email":"a@b.co","age":1,"extra":${deep}}]`,
+    });
     const answer = (await res.json()) as { code: string; details: { constraint: string }[] };
     assert.equal(res.status, 400);
     assert.equal(answer.code, RpcCode.INVALID_ARGUMENT);

@@ -68,7 +68,11 @@ describe('handlers that never return', () => {
     s.socket.write(requestFrame(3, 'Calculator', 'hang', [], 150));
     const f = await s.frameWhere((x) => x.id === 3);
     assert.equal(f.kind, FrameKind.ERROR);
-    assert.deepEqual(body(f), { code: RpcCode.DEADLINE_EXCEEDED, message: "Calculator.hang did not finish before the call's deadline", timeout: 'call' });
+    assert.deepEqual(body(f), {
+      code: RpcCode.DEADLINE_EXCEEDED,
+      message: "Calculator.hang did not finish before the call's deadline",
+      timeout: 'call',
+    });
     assert.equal(abortReason(h.calc.signalOf('hang')).code, RpcCode.DEADLINE_EXCEEDED);
     s.socket.write(requestFrame(4, 'Calculator', 'add', [2, 3]));
     assert.equal(body(await s.frameWhere((x) => x.id === 4)), 5);
@@ -104,7 +108,11 @@ describe('a client that vanishes mid-call', () => {
     assert.match(abortReason(h.calc.signalOf('wait')).message, /cancelled by the client/);
     s.socket.write(requestFrame(2, 'Calculator', 'add', [2, 3]));
     assert.equal(body(await s.frameWhere((f) => f.id === 2)), 5);
-    assert.deepEqual(s.frames().map((f) => f.id), [2], 'no answer for the cancelled call');
+    assert.deepEqual(
+      s.frames().map((f) => f.id),
+      [2],
+      'no answer for the cancelled call',
+    );
     assert.equal(h.server.inFlight, 0);
   });
 

@@ -147,7 +147,9 @@ export class Faulty {
   }
 
   @Method() async notFound(id: number): Promise<string> {
-    throw new RpcError(RpcCode.NOT_FOUND, `user ${id} not found`, { details: [{ path: 'args[0]', constraint: 'exists', message: `no user with id ${id}` }] });
+    throw new RpcError(RpcCode.NOT_FOUND, `user ${id} not found`, {
+      details: [{ path: 'args[0]', constraint: 'exists', message: `no user with id ${id}` }],
+    });
   }
 
   @Method() rejectString(): Promise<string> {

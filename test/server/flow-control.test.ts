@@ -49,7 +49,13 @@ describe('backpressure: a peer that does not read stops being served, not buffer
       await until(() => h.server.inFlight > 0 || s.frames().length === 10, 'the next calls to start');
     }
     await until(() => s.frames().length === 10, 'all ten answers');
-    assert.deepEqual(s.frames().map((f) => f.id).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(
+      s
+        .frames()
+        .map((f) => f.id)
+        .sort((a, b) => a - b),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    );
   });
 
   test('a trickling reader (a few bytes at a time) is dropped by the write timeout', async (t) => {
@@ -100,7 +106,10 @@ describe('incomplete frames: stall timeout and the server-wide budget', () => {
     for (const p of peers) p.socket.write(Buffer.concat([header(FrameKind.REQUEST, 1, limit), Buffer.alloc(limit - 1, 0x20)]));
     const closed = Promise.all(peers.map((p) => closedWithin(p, 8000)));
     let done = false;
-    void closed.then(() => (done = true), () => (done = true));
+    void closed.then(
+      () => (done = true),
+      () => (done = true),
+    );
     let peak = 0;
     let servedDuring = false;
     while (!done) {

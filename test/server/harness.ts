@@ -77,7 +77,10 @@ export async function proveUndisturbed(h: Harness, badInput: () => Promise<void>
   const inFlight = h.server.inFlight;
   let settled: string | undefined;
   const call = bystander.call('Calculator', 'held', [], { timeoutMs: 20_000 });
-  call.then(() => (settled = 'resolved'), (err: RpcError) => (settled = `rejected: ${err.code} ${err.message}`));
+  call.then(
+    () => (settled = 'resolved'),
+    (err: RpcError) => (settled = `rejected: ${err.code} ${err.message}`),
+  );
   await until(() => h.server.inFlight > inFlight, 'the bystander call to reach the server');
   await badInput();
   assert.equal(settled, undefined, 'the bystander call on another connection settled during the bad input');

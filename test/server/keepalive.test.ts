@@ -13,7 +13,10 @@ describe('server keepalive and idle timeout', () => {
     await until(() => h.server.inFlight === 1, 'the call to run');
     await closedWithin(s, 3000);
     const tookMs = Date.now() - started;
-    assert.ok(s.frames().some((f) => f.kind === FrameKind.PING), 'the server sent a PING first');
+    assert.ok(
+      s.frames().some((f) => f.kind === FrameKind.PING),
+      'the server sent a PING first',
+    );
     assert.ok(tookMs >= 300, `closed after ${tookMs} ms, before the keepalive timeout could pass`);
     assert.ok(h.clientErrors.some((e) => /no answer to PING within 200 ms \(keepalive timeout\)/.test(e.err.message)));
     // The call running for the silent peer is aborted at once, not left to its deadline.
@@ -35,7 +38,7 @@ describe('server keepalive and idle timeout', () => {
     assert.equal(h.clientErrors.length, 0);
   });
 
-  test('an RpcClient answers the server\'s PINGs: an idle connection is kept and serves the next call', async (t) => {
+  test("an RpcClient answers the server's PINGs: an idle connection is kept and serves the next call", async (t) => {
     const h = await setup(t, { keepaliveMs: 50, keepaliveTimeoutMs: 100 });
     const client = h.client({ keepaliveMs: 0 });
     const disconnects: unknown[] = [];

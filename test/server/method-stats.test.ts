@@ -21,7 +21,10 @@ test('recent percentiles cover the last minute while lifetime counters keep coun
   assert.ok((stats.quantile(0.5) ?? 0) > 100, 'the lifetime quantile still sees the slow calls');
   assert.equal(stats.calls, 110);
   assert.equal(stats.errors, 1);
-  assert.equal(stats.recentCounts(later + 20).reduce((a, b) => a + b, 0), 10);
+  assert.equal(
+    stats.recentCounts(later + 20).reduce((a, b) => a + b, 0),
+    10,
+  );
 });
 
 test('the window holds calls from the current and the five previous 10 s periods only', () => {
@@ -29,7 +32,13 @@ test('the window holds calls from the current and the five previous 10 s periods
   const base = 7 * RECENT_WINDOW_SLOTS * RECENT_SLOT_MS;
   for (let slot = 0; slot < 8; slot++) call(stats, base + slot * RECENT_SLOT_MS, 1);
   const now = base + 7 * RECENT_SLOT_MS;
-  assert.equal(stats.recentCounts(now).reduce((a, b) => a + b, 0), RECENT_WINDOW_SLOTS);
-  assert.equal(stats.recentCounts(now + RECENT_SLOT_MS).reduce((a, b) => a + b, 0), RECENT_WINDOW_SLOTS - 1);
+  assert.equal(
+    stats.recentCounts(now).reduce((a, b) => a + b, 0),
+    RECENT_WINDOW_SLOTS,
+  );
+  assert.equal(
+    stats.recentCounts(now + RECENT_SLOT_MS).reduce((a, b) => a + b, 0),
+    RECENT_WINDOW_SLOTS - 1,
+  );
   assert.equal(stats.calls, 8);
 });

@@ -1,7 +1,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
-import { ClusterClient, Ctx, Method, RpcClient, RpcServer, Service, withOptions, type CallContext, type RpcClientOptions, type RpcServerOptions } from '../../src/index';
+import {
+  ClusterClient,
+  Ctx,
+  Method,
+  RpcClient,
+  RpcServer,
+  Service,
+  withOptions,
+  type CallContext,
+  type RpcClientOptions,
+  type RpcServerOptions,
+} from '../../src/index';
 import { jsonCodec } from '../../src/codec/json-codec';
 import { msgpackCodec } from '../../src/codec/msgpack-codec';
 import { FrameKind, PREFACE_BYTES } from '../../src/protocol/frame';
@@ -30,13 +41,19 @@ const serverRefused: Case[] = [
 const serverAccepted: Case[] = [
   ...[...POSITIVE_TIMEOUTS, ...ZERO_MEANS_OFF].map((o): Case => [o, Infinity]),
   ...ZERO_MEANS_OFF.map((o): Case => [o, 0]),
-  ['maxFrameBytes', 1024], ['maxFrameBytes', 2 ** 32 - 1], ['maxConcurrentCalls', Infinity], ['maxBufferedBytes', Infinity],
+  ['maxFrameBytes', 1024],
+  ['maxFrameBytes', 2 ** 32 - 1],
+  ['maxConcurrentCalls', Infinity],
+  ['maxBufferedBytes', Infinity],
 ];
 
 describe('option validation: a RangeError naming the option', () => {
   for (const [option, value] of serverRefused) {
     test(`new RpcServer({ ${option}: ${String(value)} }) throws a RangeError naming ${option}`, () => {
-      assert.throws(() => new RpcServer({ [option]: value } as RpcServerOptions), (err: Error) => err instanceof RangeError && err.message.startsWith(`${option} must be`));
+      assert.throws(
+        () => new RpcServer({ [option]: value } as RpcServerOptions),
+        (err: Error) => err instanceof RangeError && err.message.startsWith(`${option} must be`),
+      );
     });
   }
   for (const [option, value] of serverAccepted) {
@@ -46,14 +63,24 @@ describe('option validation: a RangeError naming the option', () => {
   }
 
   const clientRefused: Case[] = [
-    ...['defaultTimeoutMs', 'connectTimeoutMs', 'handshakeTimeoutMs', 'writeTimeoutMs', 'keepaliveTimeoutMs', 'frameStallTimeoutMs'].flatMap((o) => [...BAD_TIMEOUTS, 0].map((v): Case => [o, v])),
+    ...[
+      'defaultTimeoutMs',
+      'connectTimeoutMs',
+      'handshakeTimeoutMs',
+      'writeTimeoutMs',
+      'keepaliveTimeoutMs',
+      'frameStallTimeoutMs',
+    ].flatMap((o) => [...BAD_TIMEOUTS, 0].map((v): Case => [o, v])),
     ...BAD_TIMEOUTS.map((v): Case => ['keepaliveMs', v]),
     ...[1023, 2 ** 32, Infinity].map((v): Case => ['maxFrameBytes', v]),
     ...[0, NaN].map((v): Case => ['outputHighWaterBytes', v]),
   ];
   for (const [option, value] of clientRefused) {
     test(`new RpcClient({ ${option}: ${String(value)} }) throws a RangeError naming ${option}`, () => {
-      assert.throws(() => new RpcClient({ port: 1, [option]: value } as RpcClientOptions), (err: Error) => err instanceof RangeError && err.message.startsWith(`${option} must be`));
+      assert.throws(
+        () => new RpcClient({ port: 1, [option]: value } as RpcClientOptions),
+        (err: Error) => err instanceof RangeError && err.message.startsWith(`${option} must be`),
+      );
     });
   }
 
@@ -88,9 +115,15 @@ describe('per-call options and timeoutMs edge values', () => {
       h.server.register(new Clock());
       const client = h.client({ codec });
       for (const timeoutMs of [NaN, -1, '100']) {
-        await assert.rejects(client.call('Clock', 'left', [], { timeoutMs: timeoutMs as number }), (err: Error) => err instanceof RangeError && /^timeoutMs must be/.test(err.message));
+        await assert.rejects(
+          client.call('Clock', 'left', [], { timeoutMs: timeoutMs as number }),
+          (err: Error) => err instanceof RangeError && /^timeoutMs must be/.test(err.message),
+        );
       }
-      await assert.rejects(client.call('Clock', 'left', [], { deadline: NaN }), (err: Error) => err instanceof RangeError && /^deadline must be/.test(err.message));
+      await assert.rejects(
+        client.call('Clock', 'left', [], { deadline: NaN }),
+        (err: Error) => err instanceof RangeError && /^deadline must be/.test(err.message),
+      );
       for (const options of [{ timeoutMs: Infinity }, { timeoutMs: 1e300 }, { deadline: Infinity }]) {
         const left = (await client.call('Clock', 'left', [], options)) as number;
         assert.ok(left > MAX_TIMER_MS - 60_000 && left <= MAX_TIMER_MS, `${JSON.stringify(options)}: ${left} ms left`);
@@ -106,9 +139,15 @@ describe('per-call options and timeoutMs edge values', () => {
     const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: h.port }] });
     t.after(() => cluster.close());
     for (const timeoutMs of [NaN, -1]) {
-      await assert.rejects(withOptions(cluster.proxy(Clock), { timeoutMs }).left(), (err: Error) => err instanceof RangeError && /^timeoutMs must be/.test(err.message));
+      await assert.rejects(
+        withOptions(cluster.proxy(Clock), { timeoutMs }).left(),
+        (err: Error) => err instanceof RangeError && /^timeoutMs must be/.test(err.message),
+      );
     }
-    await assert.rejects(withOptions(cluster.proxy(Clock), { deadline: NaN }).left(), (err: Error) => err instanceof RangeError && /^deadline must be/.test(err.message));
+    await assert.rejects(
+      withOptions(cluster.proxy(Clock), { deadline: NaN }).left(),
+      (err: Error) => err instanceof RangeError && /^deadline must be/.test(err.message),
+    );
     const left = await withOptions(cluster.proxy(Clock), { timeoutMs: Infinity }).left();
     assert.ok(left > MAX_TIMER_MS - 60_000 && left <= MAX_TIMER_MS);
   });

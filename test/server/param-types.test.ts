@@ -3,7 +3,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IsEmail, IsInt, Min } from 'class-validator';
 import { z } from 'zod';
-import { arrayOf, DESCRIBE_SERVICE, Method, RpcCode, RpcError, Service, type CallContext, type RpcClient, type ServiceDescription } from '../../src/index';
+import {
+  arrayOf,
+  DESCRIBE_SERVICE,
+  Method,
+  RpcCode,
+  RpcError,
+  Service,
+  type CallContext,
+  type RpcClient,
+  type ServiceDescription,
+} from '../../src/index';
 import { startServer, type Started } from '../helpers/servers';
 
 class NewUser {
@@ -95,7 +105,10 @@ for (const codec of ['json', 'msgpack'] as const) {
       assert.equal(await client.call('Types', 'create', [{ email: 'a@b.io', age: 3 }]), 'a@b.io');
       assert.ok(seen[0] instanceof NewUser, 'the handler gets a NewUser');
       const err = await invalid(client.call('Types', 'create', [{ email: 'not-an-email', age: 3 }]));
-      assert.deepEqual(err.details.map((d) => `${d.path} ${d.constraint}`), ['args[0].email isEmail']);
+      assert.deepEqual(
+        err.details.map((d) => `${d.path} ${d.constraint}`),
+        ['args[0].email isEmail'],
+      );
       assert.equal(await client.call('Types', 'add', [2, 3]), 5, 'the server goes on serving');
     });
 
@@ -153,7 +166,15 @@ for (const codec of ['json', 'msgpack'] as const) {
       seen.length = 0;
       assert.equal(await client.call('Types', 'batch', [[{ email: 'a@b.io', age: 1 }], [1, 2]]), 3);
       assert.ok((seen[0] as unknown[])[0] instanceof NewUser);
-      const err = await invalid(client.call('Types', 'batch', [[{ email: 'a@b.io', age: 1 }, { email: 'x', age: 1 }], [1, 'two']]));
+      const err = await invalid(
+        client.call('Types', 'batch', [
+          [
+            { email: 'a@b.io', age: 1 },
+            { email: 'x', age: 1 },
+          ],
+          [1, 'two'],
+        ]),
+      );
       assert.deepEqual(err.details.map((d) => d.path).sort(), ['args[0][1].email', 'args[1][1]']);
       await invalid(client.call('Types', 'batch', [{}, []]));
     });

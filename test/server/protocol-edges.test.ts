@@ -14,7 +14,13 @@ describe('protocol edges documented in PROTOCOL.md', () => {
     t.after(() => socket.destroy());
     let got = Buffer.alloc(0);
     socket.on('data', (c: Buffer) => (got = Buffer.concat([got, c])));
-    socket.write(Buffer.concat([Buffer.from('CONNECT /myrpc HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'), clientPreface(), requestFrame(1, 'Calculator', 'add', [2, 3])]));
+    socket.write(
+      Buffer.concat([
+        Buffer.from('CONNECT /myrpc HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'),
+        clientPreface(),
+        requestFrame(1, 'Calculator', 'add', [2, 3]),
+      ]),
+    );
     const answer = 'HTTP/1.1 200 Connection Established\r\n\r\n';
     await until(() => got.length >= answer.length + PREFACE_BYTES + 10, 'the tunnel answer, preface and response');
     assert.equal(got.toString('latin1', 0, answer.length), answer);
@@ -27,11 +33,13 @@ describe('protocol edges documented in PROTOCOL.md', () => {
   test('null metadata means none; metadata that is not an object of strings is INVALID_ARGUMENT for that call', async (t) => {
     const h = await setup(t);
     const s = await openSession(h.port, h.track);
-    s.socket.write(Buffer.concat([
-      frame(FrameKind.REQUEST, 1, '["Calculator","add",[2,3],1000,null]'),
-      frame(FrameKind.REQUEST, 2, '["Calculator","add",[2,3],1000,{"a":1}]'),
-      frame(FrameKind.REQUEST, 3, '["Calculator","add",[2,3],1000,[]]'),
-    ]));
+    s.socket.write(
+      Buffer.concat([
+        frame(FrameKind.REQUEST, 1, '["Calculator","add",[2,3],1000,null]'),
+        frame(FrameKind.REQUEST, 2, '["Calculator","add",[2,3],1000,{"a":1}]'),
+        frame(FrameKind.REQUEST, 3, '["Calculator","add",[2,3],1000,[]]'),
+      ]),
+    );
     assert.equal(body(await s.frameWhere((f) => f.id === 1)), 5);
     for (const id of [2, 3]) {
       const err = await s.frameWhere((f) => f.id === id);

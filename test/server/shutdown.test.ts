@@ -17,10 +17,14 @@ class Shop {
   @Method() order(@Ctx() ctx: CallContext): Promise<string> {
     this.entered++;
     return new Promise((resolve, reject) => {
-      ctx.signal.addEventListener('abort', () => {
-        this.aborts.push(ctx.signal.reason as RpcError);
-        reject(ctx.signal.reason);
-      }, { once: true });
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          this.aborts.push(ctx.signal.reason as RpcError);
+          reject(ctx.signal.reason);
+        },
+        { once: true },
+      );
       void this.gate.promise.then(resolve);
     });
   }
@@ -29,10 +33,14 @@ class Shop {
   @Method() forever(@Ctx() ctx: CallContext): Promise<never> {
     this.entered++;
     return new Promise((_, reject) => {
-      ctx.signal.addEventListener('abort', () => {
-        this.aborts.push(ctx.signal.reason as RpcError);
-        reject(ctx.signal.reason);
-      }, { once: true });
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          this.aborts.push(ctx.signal.reason as RpcError);
+          reject(ctx.signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 
@@ -56,7 +64,10 @@ describe('graceful shutdown: server.close({ graceMs })', () => {
     try {
       const client = s.client();
       client.on('goaway', (_remote, reason) => log.push(`goaway: ${reason}`));
-      const call = client.proxy(Shop).order().then((v) => log.push(`result: ${v}`));
+      const call = client
+        .proxy(Shop)
+        .order()
+        .then((v) => log.push(`result: ${v}`));
       await until(() => shop.entered === 1, 5000, 'the handler to start');
       const closed = s.server.close({ graceMs: 10_000 });
       await until(() => log.length === 1, 5000, 'the goaway');
@@ -111,7 +122,10 @@ describe('graceful shutdown: server.close({ graceMs })', () => {
       const err = await stuck;
       assert.equal(err.code, RpcCode.UNAVAILABLE);
       assert.equal(err.message, 'server shut down before the call finished');
-      assert.deepEqual(shop.aborts.map((r) => r.code), [RpcCode.UNAVAILABLE]);
+      assert.deepEqual(
+        shop.aborts.map((r) => r.code),
+        [RpcCode.UNAVAILABLE],
+      );
       await closed;
     } finally {
       await s.stop();

@@ -86,18 +86,36 @@ describe('bad input: argument count and types', () => {
     const h = await setup(t);
     await eachBadCall(h, [
       ['add', [2], [['args[1]', 'type', /^args\[1\] must be a number, got undefined$/]]],
-      ['add', [], [['args[0]', 'type'], ['args[1]', 'type']]],
+      [
+        'add',
+        [],
+        [
+          ['args[0]', 'type'],
+          ['args[1]', 'type'],
+        ],
+      ],
       ['add', [2, 3, 4], [['args', 'count', /^Calculator\.add takes 2 argument\(s\), got 3$/]]],
       ['add', ['2', 3], [['args[0]', 'type', /^args\[0\] must be a number, got string "2"$/]]],
       ['add', [{ value: 2 }, 3], [['args[0]', 'type', /^args\[0\] must be a number, got an object$/]]],
       ['add', [null, 3], [['args[0]', 'type', /^args\[0\] must be a number, got null$/]]],
       ['add', [[2], 3], [['args[0]', 'type', /^args\[0\] must be a number, got an array$/]]],
-      ['add', [true, 'x'], [['args[0]', 'type', /got boolean true$/], ['args[1]', 'type', /got string "x"$/]]],
-      ['describe', [1, 'yes', 'a,b'], [
-        ['args[0]', 'type', /must be a string, got number 1$/],
-        ['args[1]', 'type', /must be a boolean, got string "yes"$/],
-        ['args[2]', 'type', /must be an array, got string "a,b"$/],
-      ]],
+      [
+        'add',
+        [true, 'x'],
+        [
+          ['args[0]', 'type', /got boolean true$/],
+          ['args[1]', 'type', /got string "x"$/],
+        ],
+      ],
+      [
+        'describe',
+        [1, 'yes', 'a,b'],
+        [
+          ['args[0]', 'type', /must be a string, got number 1$/],
+          ['args[1]', 'type', /must be a boolean, got string "yes"$/],
+          ['args[2]', 'type', /must be an array, got string "a,b"$/],
+        ],
+      ],
     ]);
   });
 
@@ -115,10 +133,14 @@ describe('bad input: argument count and types', () => {
 
   test('numbers the codec can carry but JSON cannot (NaN, Infinity over MessagePack) are refused', async (t) => {
     const h = await setup(t);
-    await eachBadCall(h, [
-      ['add', [Number.NaN, 3], [['args[0]', 'type', /^args\[0\] must be a number, got number NaN$/]]],
-      ['add', [2, -Infinity], [['args[1]', 'type', /^args\[1\] must be a number, got number -Infinity$/]]],
-    ], h.client({ codec: 'msgpack' }));
+    await eachBadCall(
+      h,
+      [
+        ['add', [Number.NaN, 3], [['args[0]', 'type', /^args\[0\] must be a number, got number NaN$/]]],
+        ['add', [2, -Infinity], [['args[1]', 'type', /^args\[1\] must be a number, got number -Infinity$/]]],
+      ],
+      h.client({ codec: 'msgpack' }),
+    );
   });
 
   test('a long string argument is quoted in the message, cut short', async (t) => {
@@ -134,13 +156,33 @@ describe('bad input: failed validation (class-validator)', () => {
   test('one detail per failed constraint, with the property path', async (t) => {
     const h = await setup(t);
     await eachBadCall(h, [
-      ['register', [{ email: 'not-an-email', age: -1 }], [
-        ['args[0].email', 'isEmail', /email must be an email/],
-        ['args[0].age', 'min', /age must not be less than 0/],
-      ]],
-      ['register', [{}], [['args[0].email', 'isEmail'], ['args[0].age', 'isInt'], ['args[0].age', 'min']]],
+      [
+        'register',
+        [{ email: 'not-an-email', age: -1 }],
+        [
+          ['args[0].email', 'isEmail', /email must be an email/],
+          ['args[0].age', 'min', /age must not be less than 0/],
+        ],
+      ],
+      [
+        'register',
+        [{}],
+        [
+          ['args[0].email', 'isEmail'],
+          ['args[0].age', 'isInt'],
+          ['args[0].age', 'min'],
+        ],
+      ],
       ['register', [{ email: 'ann@example.com', age: 1.5 }], [['args[0].age', 'isInt', /age must be an integer number/]]],
-      ['register', [{ email: 42, age: '7' }], [['args[0].email', 'isEmail'], ['args[0].age', 'isInt'], ['args[0].age', 'min']]],
+      [
+        'register',
+        [{ email: 42, age: '7' }],
+        [
+          ['args[0].email', 'isEmail'],
+          ['args[0].age', 'isInt'],
+          ['args[0].age', 'min'],
+        ],
+      ],
     ]);
     assert.equal(h.calc.users.length, 0, 'the handler never ran');
   });
@@ -148,12 +190,20 @@ describe('bad input: failed validation (class-validator)', () => {
   test('nested DTOs (@ValidateNested + @Type) report paths like args[0].address.zip', async (t) => {
     const h = await setup(t);
     await eachBadCall(h, [
-      ['order', [{ address: { zip: '12', city: 'Lyon' }, quantity: 2 }], [['args[0].address.zip', 'isLength', /zip must be longer than or equal to 5 characters/]]],
-      ['order', [{ address: { zip: '123456', city: 7 }, quantity: 0 }], [
-        ['args[0].address.zip', 'isLength'],
-        ['args[0].address.city', 'isString'],
-        ['args[0].quantity', 'min'],
-      ]],
+      [
+        'order',
+        [{ address: { zip: '12', city: 'Lyon' }, quantity: 2 }],
+        [['args[0].address.zip', 'isLength', /zip must be longer than or equal to 5 characters/]],
+      ],
+      [
+        'order',
+        [{ address: { zip: '123456', city: 7 }, quantity: 0 }],
+        [
+          ['args[0].address.zip', 'isLength'],
+          ['args[0].address.city', 'isString'],
+          ['args[0].quantity', 'min'],
+        ],
+      ],
       ['order', [{ address: 'somewhere', quantity: 1 }], [['args[0].address', 'nestedValidation']]],
     ]);
     assert.equal(h.calc.orders.length, 0, 'the handler never ran');
@@ -175,7 +225,9 @@ describe('bad input: failed validation (class-validator)', () => {
   test('a DTO carrying __proto__ and constructor keys neither pollutes prototypes nor escapes its class', async (t) => {
     const h = await setup(t);
     const client = h.client();
-    const payload = JSON.parse('{"email":"eve@example.com","age":1,"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}') as object;
+    const payload = JSON.parse(
+      '{"email":"eve@example.com","age":1,"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+    ) as object;
     const answer = await client.call('Calculator', 'register', [payload]).catch((err: RpcError) => err.code);
     assert.ok(answer === 'registered eve@example.com' || answer === RpcCode.INVALID_ARGUMENT, String(answer));
     assert.equal(({} as Record<string, unknown>).polluted, undefined);

@@ -51,7 +51,8 @@ export interface PrefaceReply {
 /** Parses the server's preface; undefined while incomplete. Throws when the bytes do not start with the magic. */
 export function parsePrefaceReply(bytes: Buffer): PrefaceReply | undefined {
   if (bytes.length < PREFACE_BYTES) return undefined;
-  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error(`not a MyRPC preface: ${JSON.stringify(bytes.toString('latin1', 0, 16))}`);
+  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new Error(`not a MyRPC preface: ${JSON.stringify(bytes.toString('latin1', 0, 16))}`);
   const preface = decodePreface(bytes);
   if (preface.status === PrefaceStatus.OK) return { preface, rest: bytes.subarray(PREFACE_BYTES) };
   if (bytes.length < PREFACE_BYTES + 2) return undefined;
@@ -108,7 +109,10 @@ export async function openSession(port: number, track: (p: RawPeer) => void): Pr
     async frameWhere(match, timeoutMs = 5000) {
       let found: WireFrame | undefined;
       await until(() => (found = frames().find(match)) !== undefined || peer.socket.destroyed, 'the expected frame', timeoutMs);
-      if (!found) throw new Error(`the server closed the connection without the expected frame; got ${JSON.stringify(frames().map((f) => [f.kind, f.id, f.payload.toString()]))}`);
+      if (!found)
+        throw new Error(
+          `the server closed the connection without the expected frame; got ${JSON.stringify(frames().map((f) => [f.kind, f.id, f.payload.toString()]))}`,
+        );
       return found;
     },
   };

@@ -49,7 +49,10 @@ describe('server streams on a cluster', () => {
             await owner.server.close({ graceMs: 0 });
           }
         }
-      })().then(() => undefined, (e: unknown) => e);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof RpcError, `expected an RpcError, got ${String(err)}`);
       assert.equal(err.code, RpcCode.UNAVAILABLE);
       assert.match(err.message, /after \d+ items/);
@@ -65,7 +68,10 @@ describe('server streams on a cluster', () => {
     const started = await nodes();
     const cluster = new ClusterClient({ endpoints: started.map((s) => ({ host: '127.0.0.1', port: s.port })) });
     try {
-      assert.throws(() => (cluster.broadcast(Tail) as unknown as { follow(k: string, n: number): unknown }).follow('k', 1), (e: unknown) => e instanceof RpcError && e.code === RpcCode.UNIMPLEMENTED && /cannot be broadcast/.test(e.message));
+      assert.throws(
+        () => (cluster.broadcast(Tail) as unknown as { follow(k: string, n: number): unknown }).follow('k', 1),
+        (e: unknown) => e instanceof RpcError && e.code === RpcCode.UNIMPLEMENTED && /cannot be broadcast/.test(e.message),
+      );
     } finally {
       await cluster.close();
       await Promise.all(started.map((s) => s.stop()));

@@ -40,7 +40,11 @@ async function setup(t: TestContext): Promise<{ feed: Feed; httpPort: number }> 
 describe('server streams over HTTP as NDJSON', () => {
   test('curl POST /rpc/Feed/count gets one JSON line per item', async (t) => {
     const { httpPort } = await setup(t);
-    const { stdout } = await promisify(execFile)('curl', ['-sS', '-i', '-X', 'POST', '-H', 'content-type: application/json', '-d', '[3]', `http://127.0.0.1:${httpPort}/rpc/Feed/count`], { timeout: 10_000 });
+    const { stdout } = await promisify(execFile)(
+      'curl',
+      ['-sS', '-i', '-X', 'POST', '-H', 'content-type: application/json', '-d', '[3]', `http://127.0.0.1:${httpPort}/rpc/Feed/count`],
+      { timeout: 10_000 },
+    );
     assert.match(stdout, /^HTTP\/1\.1 200/);
     assert.match(stdout, /content-type: application\/x-ndjson/i);
     const body = stdout.slice(stdout.indexOf('\r\n\r\n') + 4);
@@ -49,8 +53,15 @@ describe('server streams over HTTP as NDJSON', () => {
 
   test('an error after items ends the body with an error line', async (t) => {
     const { httpPort } = await setup(t);
-    const { stdout } = await promisify(execFile)('curl', ['-sS', '-X', 'POST', '-H', 'content-type: application/json', '-d', '[2]', `http://127.0.0.1:${httpPort}/rpc/Feed/failAfter`], { timeout: 10_000 });
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const { stdout } = await promisify(execFile)(
+      'curl',
+      ['-sS', '-X', 'POST', '-H', 'content-type: application/json', '-d', '[2]', `http://127.0.0.1:${httpPort}/rpc/Feed/failAfter`],
+      { timeout: 10_000 },
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     assert.deepEqual(lines.slice(0, 2), [0, 1]);
     assert.equal((lines[2] as { error: { code: string; message: string } }).error.code, 'FAILED_PRECONDITION');
     assert.match((lines[2] as { error: { message: string } }).error.message, /stopped after 2/);
@@ -59,7 +70,22 @@ describe('server streams over HTTP as NDJSON', () => {
   test('bad arguments to a stream are a plain JSON error with its HTTP status, and the server goes on serving', async (t) => {
     const { httpPort } = await setup(t);
     const curl = (args: string): Promise<{ stdout: string }> =>
-      promisify(execFile)('curl', ['-sS', '-w', '\n%{http_code}', '-X', 'POST', '-H', 'content-type: application/json', '-d', args, `http://127.0.0.1:${httpPort}/rpc/Feed/count`], { timeout: 10_000 });
+      promisify(execFile)(
+        'curl',
+        [
+          '-sS',
+          '-w',
+          '\n%{http_code}',
+          '-X',
+          'POST',
+          '-H',
+          'content-type: application/json',
+          '-d',
+          args,
+          `http://127.0.0.1:${httpPort}/rpc/Feed/count`,
+        ],
+        { timeout: 10_000 },
+      );
     const bad = (await curl('["many"]')).stdout.split('\n');
     assert.equal(bad.at(-1), '400');
     assert.equal((JSON.parse(bad[0]) as { code: string }).code, 'INVALID_ARGUMENT');
@@ -69,17 +95,20 @@ describe('server streams over HTTP as NDJSON', () => {
   test('a client that disconnects mid-stream cancels the generator (its finally runs)', async (t) => {
     const { feed, httpPort } = await setup(t);
     await new Promise<void>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: httpPort, method: 'POST', path: '/rpc/Feed/endless', headers: { 'content-type': 'application/json' } }, (res) => {
-        assert.equal(res.statusCode, 200);
-        let lines = 0;
-        res.on('data', (chunk: Buffer) => {
-          lines += chunk.toString().split('\n').length - 1;
-          if (lines >= 3) {
-            req.destroy();
-            resolve();
-          }
-        });
-      });
+      const req = request(
+        { host: '127.0.0.1', port: httpPort, method: 'POST', path: '/rpc/Feed/endless', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          assert.equal(res.statusCode, 200);
+          let lines = 0;
+          res.on('data', (chunk: Buffer) => {
+            lines += chunk.toString().split('\n').length - 1;
+            if (lines >= 3) {
+              req.destroy();
+              resolve();
+            }
+          });
+        },
+      );
       req.on('error', (e) => (e.message.includes('socket hang up') ? undefined : reject(e)));
       req.end('[]');
     });

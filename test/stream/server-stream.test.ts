@@ -50,7 +50,11 @@ class Feed {
   /** Returns an AsyncIterable without being a generator: declared with `stream`. */
   @Method({ stream: 'server' }) letters(word: string): AsyncIterable<string> {
     const chars = [...word];
-    return { async *[Symbol.asyncIterator]() { yield* chars; } };
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* chars;
+      },
+    };
   }
 
   @Method() ping(): string {
@@ -79,7 +83,10 @@ describe('server streams over TCP', () => {
   after(() => s.stop());
 
   test('an async * method streams every item in order, then ends', async () => {
-    assert.deepEqual(await collect(proxy.count(200)), Array.from({ length: 200 }, (_, i) => i));
+    assert.deepEqual(
+      await collect(proxy.count(200)),
+      Array.from({ length: 200 }, (_, i) => i),
+    );
     assert.deepEqual(await collect(proxy.count(0)), []);
   });
 
@@ -129,7 +136,10 @@ describe('server streams over TCP', () => {
     const client = s.client({ defaultTimeoutMs: 300 });
     const err = await (async () => {
       for await (const x of client.proxy(Feed).slowTicks()) got.push(x);
-    })().then(() => undefined, (e: unknown) => e);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof RpcError);
     assert.equal(err.code, RpcCode.DEADLINE_EXCEEDED);
     assert.ok(got.length > 0, 'items before the deadline arrive');

@@ -30,12 +30,19 @@ describe('server interceptors around streams', () => {
     try {
       const refused = await (async () => {
         for await (const _ of s.client().proxy(Numbers).upTo(3)) assert.fail('no item may arrive');
-      })().then(() => undefined, (e: unknown) => e);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(refused instanceof RpcError);
       assert.equal(refused.code, RpcCode.UNAUTHENTICATED);
       assert.equal(numbers.opened, 0);
       const items: number[] = [];
-      for await (const x of s.client({ metadata: { token: 'ok' } }).proxy(Numbers).upTo(3)) items.push(x);
+      for await (const x of s
+        .client({ metadata: { token: 'ok' } })
+        .proxy(Numbers)
+        .upTo(3))
+        items.push(x);
       assert.deepEqual(items, [2, 4, 6]);
     } finally {
       await s.stop();

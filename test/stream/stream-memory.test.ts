@@ -42,7 +42,9 @@ describe('server stream memory with a slow consumer (real processes)', () => {
       // An unbounded producer would have queued ~100x the 12.5 MiB read; the window keeps both near a few MiB.
       assert.ok(serverGrowth < 48 * 1024 * 1024, `server heap grew ${serverGrowth} bytes`);
       assert.ok(clientGrowth < 48 * 1024 * 1024, `client heap grew ${clientGrowth} bytes`);
-      console.log(`# slow consumer: read ${read} items of ${ITEM_BYTES} B; producer at most ${maxAhead} ahead; heap growth server ${(serverGrowth / 1048576).toFixed(1)} MiB, client ${(clientGrowth / 1048576).toFixed(1)} MiB`);
+      console.log(
+        `# slow consumer: read ${read} items of ${ITEM_BYTES} B; producer at most ${maxAhead} ahead; heap growth server ${(serverGrowth / 1048576).toFixed(1)} MiB, client ${(clientGrowth / 1048576).toFixed(1)} MiB`,
+      );
     } finally {
       await client.close();
       child.kill();

@@ -22,7 +22,8 @@ export function report(run: Run): Record<string, unknown> {
   return JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
 }
 
-const UNTYPED = /^ServiceDefinitionError: Untyped(Service)?\.add: the types of its 2 parameter\(s\) are unknown.*@Method\(\{ params: \[\.\.\.\] \}\)/;
+const UNTYPED =
+  /^ServiceDefinitionError: Untyped(Service)?\.add: the types of its 2 parameter\(s\) are unknown.*@Method\(\{ params: \[\.\.\.\] \}\)/;
 
 /** What the standard-decorator project must have seen, however it was compiled. */
 export function assertStandardReport(r: Record<string, unknown>): void {
@@ -45,4 +46,3 @@ export function assertLegacyReport(r: Record<string, unknown>): void {
   assert.equal(r.good, 'ann@example.com');
   assert.equal(r.handlerGotInstance, true, 'the handler gets a NewUser instance');
 }
-

@@ -69,7 +69,9 @@ test('over memory streams, validation errors and shutdown behave as over TCP', a
 test('handleSocket serves sockets from a TLS listener of your own, with the client certificate identity', async (t) => {
   const pki = testPki();
   const server = new RpcServer().register(new Mem());
-  const own = createTlsServer({ ...pki.server, ca: pki.ca, requestCert: true, rejectUnauthorized: true }, (socket) => server.handleSocket(socket));
+  const own = createTlsServer({ ...pki.server, ca: pki.ca, requestCert: true, rejectUnauthorized: true }, (socket) =>
+    server.handleSocket(socket),
+  );
   await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
     await server.close({ graceMs: 50 });

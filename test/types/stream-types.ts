@@ -13,7 +13,11 @@ class Watcher {
     yield { key, value: 1 };
   }
   @Method({ stream: 'server' }) lines(path: string): AsyncIterable<string> {
-    return { async *[Symbol.asyncIterator]() { yield path; } };
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield path;
+      },
+    };
   }
   @Method() get(key: string): Promise<number> {
     return Promise.resolve(key.length);

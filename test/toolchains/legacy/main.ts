@@ -38,7 +38,11 @@ class UntypedService {
 }
 
 async function main(): Promise<void> {
-  const report: Record<string, unknown> = { decoratorMode, probed: Probed.name,  hasParamTypesMetadata: Reflect.hasMetadata('design:paramtypes', UserService.prototype, 'create') };
+  const report: Record<string, unknown> = {
+    decoratorMode,
+    probed: Probed.name,
+    hasParamTypesMetadata: Reflect.hasMetadata('design:paramtypes', UserService.prototype, 'create'),
+  };
   try {
     new RpcServer().register(new UntypedService());
     report.untyped = 'registered';
