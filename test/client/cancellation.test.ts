@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { rejectOnAbort } from '../helpers/wait';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,14 +29,7 @@ class Worker {
   @Method() hang(@Ctx() ctx: CallContext): Promise<never> {
     this.calls++;
     return new Promise((_, reject) => {
-      ctx.signal.addEventListener(
-        'abort',
-        () => {
-          this.aborts.push(ctx.signal.reason as RpcError);
-          reject(ctx.signal.reason);
-        },
-        { once: true },
-      );
+      rejectOnAbort(ctx, this.aborts, reject);
       this.entered.resolve(ctx);
     });
   }

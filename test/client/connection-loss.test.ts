@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { rejectOnAbort } from '../helpers/wait';
 import { createServer, Socket, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,14 +15,7 @@ class Store {
 
   @Method() hang(@Ctx() ctx: CallContext): Promise<never> {
     return new Promise((_, reject) => {
-      ctx.signal.addEventListener(
-        'abort',
-        () => {
-          this.aborts.push(ctx.signal.reason as RpcError);
-          reject(ctx.signal.reason);
-        },
-        { once: true },
-      );
+      rejectOnAbort(ctx, this.aborts, reject);
       this.entered.resolve();
     });
   }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { rejectOnAbort } from '../helpers/wait';
 import { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,14 +40,7 @@ class Clock {
   private untilAborted(ctx: CallContext): Promise<never> {
     this.deadlines.push(ctx.deadline);
     return new Promise((_, reject) => {
-      ctx.signal.addEventListener(
-        'abort',
-        () => {
-          this.aborts.push(ctx.signal.reason as RpcError);
-          reject(ctx.signal.reason);
-        },
-        { once: true },
-      );
+      rejectOnAbort(ctx, this.aborts, reject);
     });
   }
 }

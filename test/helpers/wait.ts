@@ -75,3 +75,15 @@ export async function keepingLoopAlive<T>(body: () => Promise<T>): Promise<T> {
     clearInterval(hold);
   }
 }
+
+/** For handlers that hang until their call is aborted: records the abort reason, then rejects with it. */
+export function rejectOnAbort(ctx: { signal: AbortSignal }, aborts: unknown[], reject: (reason: unknown) => void): void {
+  ctx.signal.addEventListener(
+    'abort',
+    () => {
+      aborts.push(ctx.signal.reason);
+      reject(ctx.signal.reason);
+    },
+    { once: true },
+  );
+}

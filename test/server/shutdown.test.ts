@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { rejectOnAbort } from '../helpers/wait';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ctx, FrameKind, Method, RpcCode, type RpcError, Service, type CallContext } from '../../src/index';
@@ -17,14 +18,7 @@ class Shop {
   @Method() order(@Ctx() ctx: CallContext): Promise<string> {
     this.entered++;
     return new Promise((resolve, reject) => {
-      ctx.signal.addEventListener(
-        'abort',
-        () => {
-          this.aborts.push(ctx.signal.reason as RpcError);
-          reject(ctx.signal.reason);
-        },
-        { once: true },
-      );
+      rejectOnAbort(ctx, this.aborts, reject);
       void this.gate.promise.then(resolve);
     });
   }
@@ -33,14 +27,7 @@ class Shop {
   @Method() forever(@Ctx() ctx: CallContext): Promise<never> {
     this.entered++;
     return new Promise((_, reject) => {
-      ctx.signal.addEventListener(
-        'abort',
-        () => {
-          this.aborts.push(ctx.signal.reason as RpcError);
-          reject(ctx.signal.reason);
-        },
-        { once: true },
-      );
+      rejectOnAbort(ctx, this.aborts, reject);
     });
   }
 
