@@ -25,6 +25,8 @@ export interface FrameSink {
  */
 export class FrameReader {
   private readonly chunks: Buffer[] = [];
+  /** Bytes of `chunks[0]` already consumed: reading past them by offset saves a view per header and payload. */
+  private offset = 0;
   private buffered = 0;
   private state: 'header' | 'payload' | 'failed' = 'header';
   private kind: FrameKind = 1;
@@ -85,6 +87,7 @@ export class FrameReader {
   stop(): void {
     this.state = 'failed';
     this.chunks.length = 0;
+    this.offset = 0;
     this.buffered = 0;
   }
 
@@ -92,7 +95,7 @@ export class FrameReader {
     if (this.paused) return false;
     if (this.state === 'header') {
       if (this.buffered < FRAME_HEADER_BYTES) return false;
-      this.readHeader(this.consume(FRAME_HEADER_BYTES));
+      this.readHeader();
       return true;
     }
     if (this.state === 'payload' && this.buffered >= this.payloadBytes) {
@@ -104,15 +107,23 @@ export class FrameReader {
     return false;
   }
 
-  private readHeader(header: Buffer): void {
-    const length = header.readUInt32BE(0);
-    const kind = header[4];
+  /** The header is read where it lies when it is within one chunk (nearly always), else from a copy. */
+  private readHeader(): void {
+    let bytes = this.chunks[0];
+    let at = this.offset;
+    if (bytes.length - at >= FRAME_HEADER_BYTES) this.skip(FRAME_HEADER_BYTES);
+    else {
+      bytes = this.consume(FRAME_HEADER_BYTES);
+      at = 0;
+    }
+    const length = bytes.readUInt32BE(at);
+    const kind = bytes[at + 4];
     if (!isKnownKind(kind)) return this.fail('UNKNOWN_KIND', `unknown frame kind ${kind}`);
     if (length > this.maxFrameBytes) {
       return this.fail('FRAME_TOO_LARGE', `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
     }
     this.kind = kind;
-    this.id = header.readUInt32BE(5);
+    this.id = bytes.readUInt32BE(at + 5);
     this.payloadBytes = length;
     this.state = 'payload';
   }
@@ -122,27 +133,39 @@ export class FrameReader {
     throw new FrameError(reason, message);
   }
 
+  /** Drops `n` bytes that lie within the first chunk. */
+  private skip(n: number): void {
+    this.buffered -= n;
+    this.offset += n;
+    if (this.offset === this.chunks[0].length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+  }
+
   private consume(n: number): Buffer {
     if (n === 0) return EMPTY;
-    this.buffered -= n;
     const first = this.chunks[0];
-    if (n === first.length) {
-      this.chunks.shift();
-      return first;
+    const at = this.offset;
+    if (n <= first.length - at) {
+      // The whole chunk, as it came, when the frame is all of it; else a view.
+      const out = at === 0 && n === first.length ? first : first.subarray(at, at + n);
+      this.skip(n);
+      return out;
     }
-    if (n < first.length) {
-      this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
+    this.buffered -= n;
     const out = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
+    let copied = 0;
+    while (copied < n) {
       const chunk = this.chunks[0];
-      const take = Math.min(chunk.length, n - offset);
-      chunk.copy(out, offset, 0, take);
-      offset += take;
-      if (take === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(take);
+      const take = Math.min(chunk.length - this.offset, n - copied);
+      chunk.copy(out, copied, this.offset, this.offset + take);
+      copied += take;
+      this.offset += take;
+      if (this.offset === chunk.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
     }
     return out;
   }
