@@ -21,6 +21,7 @@ import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, MAX_TIMER_MS, unrefTimer } from '../util/timers';
 import { cancelledError, NOT_QUEUED, PendingCall, type PendingOwner } from './pending-call';
+import { DeadlineQueue } from './deadline-queue';
 
 export type { CreateConnection } from '../transport/connector';
 
@@ -56,6 +57,7 @@ export interface ClientConnectionOptions {
 export class ClientConnection implements PendingOwner, ClientStreamOwner {
   private state: 'handshake' | 'ready' | 'draining' | 'closed' = 'handshake';
   private readonly pending = new Map<number, PendingCall>();
+  readonly deadlines = new DeadlineQueue();
   private readonly streams = new Map<number, ClientStream>();
   /** The server acknowledged streams in its preface. */
   private serverStreams = false;
@@ -493,6 +495,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     const wasOpen = this.state !== 'handshake';
     this.state = 'closed';
     clearInterval(this.ticker);
+    this.deadlines.close();
     this.blocked = [];
     this.writer?.close();
     const reason = this.closeReason ?? unavailable(`connection to ${this.remote} lost`);

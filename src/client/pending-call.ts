@@ -1,5 +1,6 @@
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import { clampDelay, unrefTimer } from '../util/timers';
+import type { DeadlineEntry, DeadlineQueue } from './deadline-queue';
 
 /** `queuedAt` of a call not yet handed to the writer. */
 export const NOT_QUEUED = -1;
@@ -8,16 +9,23 @@ export const NOT_QUEUED = -1;
 export interface PendingOwner {
   /** The call gave up (deadline or cancel) before an answer: forget it; send CANCEL if it went out. */
   abandon(id: number): void;
+  /** The connection's deadlines, one timer for all its calls. */
+  readonly deadlines: DeadlineQueue;
 }
 
 /**
- * One call waiting for its answer: one promise, one map entry, at most one timer and one abort listener,
- * all released in `settle`.
+ * One call waiting for its answer: one promise, one map entry, a place in the connection's deadline queue
+ * (or, when that would cost a long walk, a timer of its own) and at most one abort listener, all released in
+ * `settle`.
  */
-export class PendingCall {
+export class PendingCall implements DeadlineEntry {
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
   private readonly onAbort: (() => void) | undefined;
+  expireAtMs = 0;
+  prevDeadline: DeadlineEntry | undefined = undefined;
+  nextDeadline: DeadlineEntry | undefined = undefined;
+  queuedDeadline = false;
 
   constructor(
     private readonly owner: PendingOwner,
@@ -35,7 +43,7 @@ export class PendingCall {
     private readonly resolveFn: (value: unknown) => void,
     private readonly rejectFn: (err: RpcError) => void,
   ) {
-    this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(timeoutMs)));
+    if (!owner.deadlines.add(this, timeoutMs)) this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(timeoutMs)));
     if (signal) {
       this.onAbort = () => this.cancel();
       signal.addEventListener('abort', this.onAbort, { once: true });
@@ -59,7 +67,8 @@ export class PendingCall {
     if (this.release()) this.rejectFn(err);
   }
 
-  private expire(): void {
+  /** The deadline passed (from the queue or the call's own timer). */
+  expire(): void {
     this.timer = undefined;
     this.owner.abandon(this.id);
     const waiting = this.queued ? '' : ' while waiting for the connection to take more bytes';
@@ -79,6 +88,7 @@ export class PendingCall {
     this.settled = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.owner.deadlines.remove(this);
     if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
     return true;
   }
