@@ -63,6 +63,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
   private serverStreams = false;
   private readonly pings = new Map<number, { timer: NodeJS.Timeout; done: (err?: RpcError) => void }>();
   private nextId = 0;
+  private idsWrapped = false;
   private serverMaxFrameBytes = 0;
   private writer!: FrameWriter;
   private reader!: FrameReader;
@@ -266,6 +267,9 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
   }
 
   private allocateId(): number {
+    // Until the ids wrap around, each is new: the three lookups per call are paid only after 2^32 - 1 calls.
+    if (!this.idsWrapped && this.nextId < MAX_REQUEST_ID) return ++this.nextId;
+    this.idsWrapped = true;
     do {
       this.nextId = this.nextId >= MAX_REQUEST_ID ? 1 : this.nextId + 1;
     } while (this.pending.has(this.nextId) || this.pings.has(this.nextId) || this.streams.has(this.nextId));
