@@ -40,8 +40,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const opts: BenchOptions = {
     quick,
     runs: quick ? 1 : 3,
-    warmupMs: quick ? 200 : 250,
-    durationMs: quick ? 500 : 1500,
+    warmupMs: quick ? 150 : 250,
+    durationMs: quick ? 400 : 1500,
     initialWarmupMs: quick ? 500 : 1000,
     stallMs: 5000,
     systems: [...SYSTEMS],

@@ -62,7 +62,7 @@ function row(what: string, system: SystemName, runs: RunResult[], ratio: number,
 
 async function withPairs<T>(pairs: SystemPair[], fn: () => Promise<T>): Promise<T> {
   try {
-    for (const p of pairs) await p.start();
+    await Promise.all(pairs.map((p) => p.start())); // together: each start loads code and warms up for a while
     return await fn();
   } finally {
     await Promise.all(pairs.map((p) => p.stop()));
@@ -134,16 +134,19 @@ function renderMemory(results: MemoryResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2).filter((a) => a === '--quick' || a.startsWith('--runs')));
+  const opts = parseOptions(process.argv.slice(2).filter((a) => a === '--quick' || a.startsWith('--runs') || a === '--no-memory'));
   const started = Date.now();
   console.log(`\nCost as work grows (${opts.runs} run(s) per row, ${opts.durationMs} ms windows; ratios per round, median)`);
   const rows = [...(await connectionRows(opts)), ...(await clusterRows(opts))];
   console.log(renderRows(rows));
-  const counts = opts.quick ? [1000] : [1000, 10_000];
+  // --no-memory: `npm run bench -- --quick` has just measured 1,000 connections in run.js, and reads them from there.
+  const counts = !opts.memory ? [] : opts.quick ? [1000] : [1000, 10_000];
   const memory: MemoryResult[] = [];
   for (const count of counts) memory.push(await measureMemory('myrpc-json', count, []));
-  console.log(`\nServer RSS per idle connection (each connection an RpcClient that made one call; after gc()):`);
-  console.log(renderMemory(memory));
+  if (memory.length > 0) {
+    console.log(`\nServer RSS per idle connection (each connection an RpcClient that made one call; after gc()):`);
+    console.log(renderMemory(memory));
+  }
   console.log(`scale bench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'scale.json'), JSON.stringify({ rows, memory }, null, 2) + '\n');

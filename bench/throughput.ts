@@ -85,11 +85,14 @@ export class SystemPair {
 }
 
 export async function startPairs(opts: BenchOptions, execArgv: string[]): Promise<SystemPair[]> {
-  const pairs: SystemPair[] = [];
-  for (const system of opts.systems) {
-    const pair = new SystemPair(system, opts, execArgv);
-    await pair.start();
-    pairs.push(pair);
+  // All at once: loading code and the initial warm-up took about a second per system one after the other, and no
+  // figure is measured until every pair is up (each cell has its own warm-up as well).
+  const pairs = opts.systems.map((system) => new SystemPair(system, opts, execArgv));
+  const started = await Promise.allSettled(pairs.map((p) => p.start()));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) {
+    await stopPairs(pairs);
+    throw failed.reason;
   }
   return pairs;
 }
