@@ -213,14 +213,15 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     const request = { service: m.service, method: m.name, shardKey };
     const balancer = this.balancerFor(m, shardKey);
     const maxAttempts = this.options.failMode === 'failfast' ? 1 : (this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
-    const tried = new Set<string>();
+    // Made on the first failure: most calls succeed at once and need no record of endpoints tried.
+    let tried: Set<string> | undefined;
     let counted = 0;
     let lastError: RpcError | undefined;
     while (counted < maxAttempts) {
       if (this.closed) throw new RpcError(RpcCode.UNAVAILABLE, 'cluster client is closed', { mayHaveRun: false });
       const endpoint = balancer.pick(request, tried);
       const state = endpoint && this.states.get(endpoint.id);
-      if (!state) throw lastError ?? noEndpoint(m, tried.size);
+      if (!state) throw lastError ?? noEndpoint(m, tried?.size ?? 0);
       try {
         const value = await state.call(m.service, m.name, args, options);
         this.budget.onSuccess();
@@ -230,12 +231,12 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
         const transparent = neverSent(e);
         if (RpcError.is(e) && e.retryable && !transparent) this.budget.onFailure(); // only retryable failures a server saw
         if (!this.mayRetry(e, m, options, transparent)) throw e;
-        tried.add(state.endpoint.id);
+        (tried ??= new Set()).add(state.endpoint.id);
         if (!transparent) counted++;
         lastError = e;
       }
     }
-    throw lastError ?? noEndpoint(m, tried.size);
+    throw lastError ?? noEndpoint(m, tried?.size ?? 0);
   }
 
   /** Owner or fail: the key's owner on the ring of every listed endpoint, and no other. */

@@ -98,26 +98,61 @@ export class EndpointState {
     return !this.retired && this.breaker.available;
   }
 
-  async call(service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    if (this.retired) throw new RpcError(RpcCode.UNAVAILABLE, `${this.endpoint.id} left the cluster`, { mayHaveRun: false });
+  call(service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    if (this.retired)
+      return Promise.reject(new RpcError(RpcCode.UNAVAILABLE, `${this.endpoint.id} left the cluster`, { mayHaveRun: false }));
+    if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs && this.hooks.hasAlternative(this))
+      return this.callWhenConnected(service, method, args, options);
+    // Connected: the call goes out now, without an async frame of its own (one fewer promise per call).
+    this.breaker.onSend();
+    this.inFlight++;
+    const started = performance.now();
+    return this.client.call(service, method, args, options).then(
+      (value) => {
+        this.answered(started);
+        return value;
+      },
+      (err: unknown) => {
+        this.failed(err, started);
+        throw err;
+      },
+    );
+  }
+
+  /** Not connected yet: wait (up to `connectWaitMs`) for the connection, so that a slow one can be skipped. */
+  private async callWhenConnected(service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
     this.breaker.onSend();
     this.inFlight++;
     const started = performance.now();
     try {
-      if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs && this.hooks.hasAlternative(this))
-        await this.connectWithin();
+      await this.connectWithin();
       const value = await this.client.call(service, method, args, options);
-      this.observe(performance.now() - started);
-      this.breaker.onSuccess();
-      this.outliers?.record(undefined);
+      this.answered(started);
       return value;
     } catch (err) {
-      this.judge(err, started);
+      this.failed(err, started);
       throw err;
-    } finally {
-      this.inFlight--;
-      if (this.retired && this.inFlight === 0) void this.client.close();
     }
+  }
+
+  private answered(started: number): void {
+    this.observe(started, performance.now());
+    this.breaker.onSuccess();
+    this.outliers?.record(undefined);
+    this.settled();
+  }
+
+  private failed(err: unknown, started: number): void {
+    try {
+      this.judge(err, started);
+    } finally {
+      this.settled();
+    }
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    if (this.retired && this.inFlight === 0) void this.client.close();
   }
 
   /** The endpoint left the source: finish what is in flight, then close. */
@@ -127,8 +162,9 @@ export class EndpointState {
     if (this.inFlight === 0) void this.client.close();
   }
 
-  private observe(ms: number): void {
-    this.lastAnswerAt = performance.now();
+  private observe(started: number, now: number): void {
+    const ms = now - started;
+    this.lastAnswerAt = now;
     this.latencyMs = this.latencyMs === 0 ? ms : this.latencyMs + EWMA_ALPHA * (ms - this.latencyMs);
   }
 
