@@ -112,7 +112,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     return `${this.options.host}:${this.options.port}`;
   }
 
-  /** Sends one request. The caller has checked `isReady`. */
+  /** Sends one request. The caller has checked `isReady`. `nowMs`: `Date.now()`, when the caller has just read it. */
   request(
     service: string,
     method: string,
@@ -120,6 +120,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     deadline: number,
     signal?: AbortSignal,
     metadata?: Record<string, string>,
+    nowMs = Date.now(),
   ): Promise<unknown> {
     // The signal may have aborted while the connection was being opened, after the caller last looked.
     if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
@@ -127,7 +128,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       return Promise.reject(new RangeError(`${service}.${method}: deadline must be a number (epoch ms), got ${String(deadline)}`));
     }
     // Infinity means no limit: the timer maximum, so that both codecs carry the same finite number.
-    const timeoutMs = Math.min(deadline - Date.now(), MAX_TIMER_MS);
+    const timeoutMs = Math.min(deadline - nowMs, MAX_TIMER_MS);
     if (timeoutMs <= 0) {
       return Promise.reject(
         new RpcError(RpcCode.DEADLINE_EXCEEDED, `${service}.${method}: deadline exceeded before sending`, {
@@ -159,7 +160,8 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     // Past the high-water mark, a call waits its turn (within its deadline) instead of growing the socket's buffer.
     const wait = this.blocked.length > 0 || this.writer.backlogBytes > this.options.outputHighWaterBytes;
     return new Promise((resolve, reject) => {
-      const call = new PendingCall(this, id, service, method, wait ? NOT_QUEUED : this.writer.flushes, timeoutMs, signal, resolve, reject);
+      const queuedAt = wait ? NOT_QUEUED : this.writer.flushes;
+      const call = new PendingCall(this, id, service, method, queuedAt, timeoutMs, nowMs, signal, resolve, reject);
       this.pending.set(id, call);
       if (wait) this.blocked.push({ call, payload });
       else this.writer.write(FrameKind.REQUEST, id, payload);

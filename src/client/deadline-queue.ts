@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { clampDelay, unrefTimer } from '../util/timers';
 
 /**
@@ -10,7 +9,7 @@ export const MAX_DEADLINE_INSERT_STEPS = 8;
 
 /** What the queue needs from an entry; the links are the queue's own, the entry only carries them. */
 export interface DeadlineEntry {
-  /** When the entry expires, `performance.now()` ms; set by {@link DeadlineQueue.add}. */
+  /** When the entry expires, epoch ms; set by {@link DeadlineQueue.add}. */
   expireAtMs: number;
   prevDeadline: DeadlineEntry | undefined;
   nextDeadline: DeadlineEntry | undefined;
@@ -24,7 +23,8 @@ export interface DeadlineEntry {
  * The deadlines of one connection's calls as a list sorted by expiry with one timer for its head, instead of
  * one `setTimeout` per call: adding and removing a call are a few pointer writes, and the timer is re-armed
  * only when it fires (a head that settled early leaves it armed; it then finds nothing due and moves on).
- * Deadlines fire as precisely as a timer of their own would.
+ * Deadlines fire as precisely as a timer of their own would, and never before `Date.now()` has reached them:
+ * call deadlines are epoch ms (see `callDeadline`), and the clock the caller has just read is reused here.
  */
 export class DeadlineQueue {
   private head: DeadlineEntry | undefined;
@@ -34,11 +34,12 @@ export class DeadlineQueue {
   private readonly fire = (): void => this.onTimer();
 
   /**
-   * Queues `entry` to expire `timeoutMs` from now. Returns false, queuing nothing, when keeping the order
-   * would take more than {@link MAX_DEADLINE_INSERT_STEPS} steps: the caller then times the entry itself.
+   * Queues `entry` to expire `timeoutMs` after `nowMs` (`Date.now()`, read by the caller). Returns false,
+   * queuing nothing, when keeping the order would take more than {@link MAX_DEADLINE_INSERT_STEPS} steps:
+   * the caller then times the entry itself.
    */
-  add(entry: DeadlineEntry, timeoutMs: number): boolean {
-    const at = performance.now() + timeoutMs;
+  add(entry: DeadlineEntry, timeoutMs: number, nowMs = Date.now()): boolean {
+    const at = nowMs + timeoutMs;
     let after = this.tail;
     for (let steps = 0; after !== undefined && after.expireAtMs > at; steps++) {
       if (steps === MAX_DEADLINE_INSERT_STEPS) return false;
@@ -80,13 +81,13 @@ export class DeadlineQueue {
     if (this.timer !== undefined && this.timerAtMs <= atMs) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAtMs = atMs;
-    this.timer = unrefTimer(setTimeout(this.fire, clampDelay(Math.ceil(atMs - performance.now()))));
+    this.timer = unrefTimer(setTimeout(this.fire, clampDelay(Math.ceil(atMs - Date.now()))));
   }
 
   private onTimer(): void {
     this.timer = undefined;
     this.timerAtMs = Infinity;
-    const now = performance.now();
+    const now = Date.now();
     for (let e = this.head; e !== undefined && e.expireAtMs <= now; e = this.head) {
       this.remove(e);
       e.expire();

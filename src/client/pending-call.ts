@@ -39,11 +39,13 @@ export class PendingCall implements DeadlineEntry {
     public queuedAt: number,
     /** Time left before the call's deadline, ms (the caller has just measured it). */
     timeoutMs: number,
+    /** `Date.now()` when `timeoutMs` was measured. */
+    nowMs: number,
     private readonly signal: AbortSignal | undefined,
     private readonly resolveFn: (value: unknown) => void,
     private readonly rejectFn: (err: RpcError) => void,
   ) {
-    if (!owner.deadlines.add(this, timeoutMs)) this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(timeoutMs)));
+    if (!owner.deadlines.add(this, timeoutMs, nowMs)) this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(timeoutMs)));
     if (signal) {
       this.onAbort = () => this.cancel();
       signal.addEventListener('abort', this.onAbort, { once: true });

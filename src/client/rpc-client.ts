@@ -194,15 +194,17 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
 
   private send(service: string, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
     let deadline: number;
+    // One clock read for the deadline, the time left that the request carries and its place in the deadline queue.
+    const nowMs = Date.now();
     try {
-      deadline = callDeadline(options, this.defaultTimeoutMs);
+      deadline = callDeadline(options, this.defaultTimeoutMs, nowMs);
     } catch (err) {
       return Promise.reject(err as RangeError);
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
     const conn = this.conn;
-    if (conn?.isReady) return conn.request(service, method, args, deadline, signal, options?.metadata);
+    if (conn?.isReady) return conn.request(service, method, args, deadline, signal, options?.metadata, nowMs);
     return this.waitForConnection(`${service}.${method}`, deadline, signal).then((c) =>
       c.request(service, method, args, deadline, signal, options?.metadata),
     );
