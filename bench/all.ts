@@ -37,8 +37,17 @@ function mainRows(cells: CellSummary[]): string[][] {
       if (json && msgpack)
         rows.push([`${label} @${n}`, 'MessagePack vs JSON, calls/s', formatRatio(msgpack.callsPerSec / json.callsPerSec)]);
       const intercepted = find(w, n, 'myrpc-intercepted');
-      if (json && intercepted)
-        rows.push([`${label} @${n}`, 'empty interceptors vs none, calls/s', formatRatio(intercepted.callsPerSec / json.callsPerSec)]);
+      if (json && intercepted) {
+        // One pass-through interceptor on each side; an empty chain runs the very code of no chain (undefined).
+        rows.push([
+          `${label} @${n}`,
+          'pass-through interceptors vs none, calls/s',
+          formatRatio(intercepted.callsPerSec / json.callsPerSec),
+        ]);
+        const cpu = (c: CellSummary): number => c.serverCpuUsPerCall + c.clientCpuUsPerCall;
+        if (n > 1)
+          rows.push([`${label} @${n}`, 'pass-through interceptors vs none, CPU per call', formatRatio(cpu(intercepted) / cpu(json))]);
+      }
       const tls = find(w, n, 'myrpc-tls');
       if (tls?.ratio !== undefined) rows.push([`${label} @${n}`, 'MyRPC over TLS vs raw TLS, calls/s', formatRatio(tls.ratio)]);
     }
@@ -47,9 +56,14 @@ function mainRows(cells: CellSummary[]): string[][] {
 }
 
 function scaleRows(rows: ScaleRow[], memory: MemoryResult[]): string[][] {
-  const out = rows
-    .filter((r) => r.system !== 'raw' && r.baseline !== r.system && r.ratio !== 1)
-    .map((r) => [r.what, `${r.system} vs ${r.baseline}, calls/s`, formatRatio(r.ratio)]);
+  const out: string[][] = [];
+  for (const r of rows.filter((x) => x.system !== 'raw' && x.baseline !== x.system && x.ratio !== 1)) {
+    out.push([r.what, `${r.system} vs ${r.baseline}, calls/s`, formatRatio(r.ratio)]);
+    const base = rows.find((b) => b.what === r.what && b !== r);
+    // CPU per call says what the extra layer costs even when load makes calls/s swing.
+    if (base && Number.isFinite(r.clientCpuUsPerCall) && Number.isFinite(base.clientCpuUsPerCall))
+      out.push([r.what, `${r.system} vs ${r.baseline}, client CPU per call`, formatRatio(r.clientCpuUsPerCall / base.clientCpuUsPerCall)]);
+  }
   for (const m of memory)
     out.push([
       `${m.connectionsOpened.toLocaleString('en-US')} idle connections`,

@@ -24,6 +24,9 @@ export interface ScaleRow {
   /** calls/s over the row's baseline in the same round (median over rounds). */
   ratio: number;
   baseline: string;
+  /** CPU time of the client process and of the server process per call, µs (median over rounds). */
+  clientCpuUsPerCall: number;
+  serverCpuUsPerCall: number;
 }
 
 /** Rounds of (baseline, other), alternating which goes first; medians of each and of the per-round ratios. */
@@ -57,6 +60,9 @@ function row(what: string, system: SystemName, runs: RunResult[], ratio: number,
     p99Ms: median(runs.map((r) => r.p99Ms)),
     ratio,
     baseline,
+    // The steadier figure on a busy machine: load lowers calls/s more than it inflates CPU per call.
+    clientCpuUsPerCall: median(runs.map((r) => r.clientCpuUs / r.totalCalls)),
+    serverCpuUsPerCall: median(runs.map((r) => r.serverCpuUs / r.totalCalls)),
   };
 }
 
@@ -102,7 +108,7 @@ async function clusterRows(opts: BenchOptions): Promise<ScaleRow[]> {
 }
 
 function renderRows(rows: ScaleRow[]): string {
-  const headers = ['what', 'system', ' calls/s', ' p50', ' p99', ' vs', 'baseline'];
+  const headers = ['what', 'system', ' calls/s', ' p50', ' p99', ' vs', 'baseline', ' cli CPU µs/call', ' srv CPU µs/call'];
   return renderTable(
     headers,
     rows.map((r) => [
@@ -113,6 +119,8 @@ function renderRows(rows: ScaleRow[]): string {
       formatLatency(r.p99Ms),
       formatRatio(r.ratio),
       r.baseline,
+      r.clientCpuUsPerCall.toFixed(1),
+      r.serverCpuUsPerCall.toFixed(1),
     ]),
   );
 }
