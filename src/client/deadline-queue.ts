@@ -58,7 +58,10 @@ export class DeadlineQueue {
     return true;
   }
 
-  /** Unlinks `entry` (a no-op when it is not queued). The timer stays armed; it re-arms for the new head. */
+  /**
+   * Unlinks `entry` (a no-op when it is not queued). While others remain the timer stays armed (it re-arms for
+   * the new head when it fires); the last one out stops it, so an idle connection holds no timer.
+   */
   remove(entry: DeadlineEntry): void {
     if (!entry.queuedDeadline) return;
     entry.queuedDeadline = false;
@@ -68,9 +71,10 @@ export class DeadlineQueue {
     if (next === undefined) this.tail = prev;
     else next.prevDeadline = prev;
     entry.prevDeadline = entry.nextDeadline = undefined;
+    if (this.head === undefined) this.close();
   }
 
-  /** Stops the timer; entries still queued stay queued and never expire (the connection fails them itself). */
+  /** Stops the timer; entries still queued never expire unless another is added (the connection fails them itself). */
   close(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;

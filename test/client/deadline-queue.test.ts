@@ -77,6 +77,21 @@ describe('DeadlineQueue: one timer for a connection’s call deadlines', () => {
     fewer.close();
   });
 
+  test('the last entry out stops the timer, so an idle connection holds none (the leak test counts them)', () => {
+    const queue = new DeadlineQueue();
+    const armed = (): boolean => (queue as unknown as { timer: NodeJS.Timeout | undefined }).timer !== undefined;
+    const log: string[] = [];
+    const a = new Entry('a', Date.now(), log);
+    const b = new Entry('b', Date.now(), log);
+    queue.add(a, 10_000);
+    queue.add(b, 20_000);
+    assert.equal(armed(), true);
+    queue.remove(a);
+    assert.equal(armed(), true, 'b still needs it');
+    queue.remove(b);
+    assert.equal(armed(), false);
+  });
+
   test('close() stops the timer: nothing expires afterwards', async () => {
     const queue = new DeadlineQueue();
     const log: string[] = [];
