@@ -13,6 +13,7 @@ import {
   PrefaceStatus,
 } from '../protocol/frame';
 import { ClientStream, type ClientStreamOwner } from '../stream/client-stream';
+import { OutboundStream, type OutboundOwner } from '../stream/outbound-stream';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { readTunnelAnswer, tunnelRequest } from '../protocol/tunnel';
@@ -53,12 +54,16 @@ export interface ClientConnectionOptions {
 }
 
 /** One multiplexed connection to a server: requests by id, answers in any order. */
-export class ClientConnection implements PendingOwner, ClientStreamOwner {
+export class ClientConnection implements PendingOwner, ClientStreamOwner, OutboundOwner {
   private state: 'handshake' | 'ready' | 'draining' | 'closed' = 'handshake';
   private readonly pending = new Map<number, PendingCall>();
   private readonly streams = new Map<number, ClientStream>();
   /** The server acknowledged streams in its preface. */
   private serverStreams = false;
+  /** The server acknowledged client and bidi streams in its preface. */
+  private serverClientStreams = false;
+  /** The sending ends of client and bidi streams, by id. */
+  private readonly outbound = new Map<number, OutboundStream>();
   private readonly pings = new Map<number, { timer: NodeJS.Timeout; done: (err?: RpcError) => void }>();
   private nextId = 0;
   private serverMaxFrameBytes = 0;
@@ -205,11 +210,169 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     return stream;
   }
 
+  /**
+   * Opens a client stream (the caller has checked `isReady`): REQUEST with the other arguments, then the
+   * items of `input` as the server grants credit. Resolves with the handler's result.
+   */
+  upload(
+    service: string,
+    method: string,
+    input: unknown,
+    args: unknown[],
+    deadline: number,
+    signal?: AbortSignal,
+    metadata?: Record<string, string>,
+  ): Promise<unknown> {
+    const what = `${service}.${method}`;
+    let opened: { timeoutMs: number; payload: string | Uint8Array };
+    let id: number;
+    let out: OutboundStream;
+    try {
+      opened = this.openInput(what, service, method, args, deadline, signal, metadata, false);
+      id = this.allocateId();
+      out = new OutboundStream(this, id, what, input);
+    } catch (err) {
+      return Promise.reject(err as RpcError);
+    }
+    return new Promise((resolve, reject) => {
+      const ok = (value: unknown): void => {
+        this.stopInput(id);
+        resolve(value);
+      };
+      const fail = (err: RpcError): void => {
+        this.stopInput(id);
+        reject(err);
+      };
+      this.pending.set(id, new PendingCall(this, id, service, method, this.writer.flushes, opened.timeoutMs, signal, ok, fail));
+      this.outbound.set(id, out);
+      this.writer.write(FrameKind.REQUEST, id, opened.payload);
+      out.start();
+    });
+  }
+
+  /** Opens a bidi stream (the caller has checked `isReady`): the items of `input` go out as for `upload`, the answers come back as for `openStream`. */
+  openBidi(
+    service: string,
+    method: string,
+    input: unknown,
+    args: unknown[],
+    deadline: number,
+    signal?: AbortSignal,
+    metadata?: Record<string, string>,
+  ): ClientStream {
+    const what = `${service}.${method}`;
+    const opened = this.openInput(what, service, method, args, deadline, signal, metadata, true);
+    const id = this.allocateId();
+    const out = new OutboundStream(this, id, what, input);
+    const stream = new ClientStream(this, id, what, opened.timeoutMs, signal);
+    this.streams.set(id, stream);
+    this.outbound.set(id, out);
+    this.writer.write(FrameKind.REQUEST, id, opened.payload);
+    this.sendWindow(id, ...ClientStream.initialWindow);
+    out.start();
+    return stream;
+  }
+
+  /** Checks what opening a client or bidi stream needs, and encodes its REQUEST; throws the RpcError that refuses it. */
+  private openInput(
+    what: string,
+    service: string,
+    method: string,
+    args: unknown[],
+    deadline: number,
+    signal: AbortSignal | undefined,
+    metadata: Record<string, string> | undefined,
+    bidi: boolean,
+  ): { timeoutMs: number; payload: string | Uint8Array } {
+    if (!this.serverClientStreams || (bidi && !this.serverStreams)) {
+      const kind = bidi ? 'bidi' : 'client';
+      throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak ${kind} streams`, { mayHaveRun: false });
+    }
+    if (signal?.aborted) throw cancelledError(what, signal, false);
+    const timeoutMs = Math.min(deadline - Date.now(), MAX_TIMER_MS);
+    if (!(timeoutMs > 0))
+      throw new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false });
+    let payload: string | Uint8Array;
+    try {
+      payload = this.options.codec.encode(encodeRequest(service, method, args, Math.ceil(timeoutMs), metadata));
+    } catch (err) {
+      throw new RpcError(RpcCode.INVALID_ARGUMENT, `${what}: arguments could not be encoded: ${(err as Error).message}`, {
+        mayHaveRun: false,
+      });
+    }
+    if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
+      throw new RpcError(
+        RpcCode.RESOURCE_EXHAUSTED,
+        `${what}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`,
+        { mayHaveRun: false },
+      );
+    }
+    return { timeoutMs, payload };
+  }
+
+  sendInputItem(id: number, item: unknown): number | RpcError {
+    const what = this.outbound.get(id)?.what ?? `stream ${id}`;
+    let payload: string | Uint8Array;
+    try {
+      payload = this.options.codec.encode(item);
+    } catch (err) {
+      return new RpcError(RpcCode.INVALID_ARGUMENT, `${what}: a stream item could not be encoded: ${(err as Error).message}`);
+    }
+    if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
+      return new RpcError(
+        RpcCode.RESOURCE_EXHAUSTED,
+        `${what}: a stream item of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`,
+      );
+    }
+    if (this.state !== 'closed') this.writer.write(FrameKind.STREAM_ITEM, id, payload);
+    return byteLength(payload);
+  }
+
+  sendInputEnd(id: number): void {
+    if (this.state !== 'closed') this.writer.write(FrameKind.STREAM_END, id, undefined);
+  }
+
+  /** The caller's iterable threw (or an item could not go): cancel on the server, fail the call with `err`. */
+  failInput(id: number, err: RpcError): void {
+    this.stopInput(id);
+    const call = this.pending.get(id);
+    if (call !== undefined) {
+      this.abandon(id);
+      return call.reject(err);
+    }
+    const stream = this.streams.get(id);
+    if (stream === undefined) return;
+    this.streams.delete(id);
+    if (this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
+    stream.end(err);
+  }
+
+  private stopInput(id: number): void {
+    const out = this.outbound.get(id);
+    if (out === undefined) return;
+    this.outbound.delete(id);
+    out.stop();
+  }
+
+  /** A WINDOW from the server: credit for a client or bidi stream's items. */
+  private onInputWindow(id: number, payload: Buffer): void {
+    const out = this.outbound.get(id);
+    if (out === undefined) return; // a grant racing the call's end
+    let value: unknown;
+    try {
+      value = this.options.codec.decode(payload);
+    } catch {
+      value = undefined;
+    }
+    if (!out.grant(value)) this.failInput(id, new RpcError(RpcCode.INTERNAL, `${out.what}: malformed WINDOW payload from the server`));
+  }
+
   sendWindow(id: number, messages: number, bytes: number): void {
     if (this.state !== 'closed') this.writer.write(FrameKind.WINDOW, id, this.options.codec.encode([messages, bytes]));
   }
 
   abandonStream(id: number): void {
+    this.stopInput(id);
     if (this.streams.delete(id) && this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
     if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
@@ -279,7 +442,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       const preface = encodePreface({
         version: PROTOCOL_VERSION,
         codec: options.codec.id,
-        status: PrefaceFlags.STREAMS,
+        status: PrefaceFlags.STREAMS | PrefaceFlags.CLIENT_STREAMS,
         maxFrameBytes: options.maxFrameBytes,
       });
       const finish = (err?: RpcError): void => {
@@ -333,9 +496,11 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     }
     if (bytes.length < PREFACE_BYTES) return undefined;
     const preface = decodePreface(bytes);
-    // A server that speaks streams acknowledges them; an older one answers a plain 0.
-    this.serverStreams = preface.status === (PrefaceFlags.FEATURES_ACCEPTED | PrefaceFlags.STREAMS);
-    if (preface.status !== PrefaceStatus.OK && !this.serverStreams) {
+    // A server that speaks streams acknowledges those it speaks; an older one answers a plain 0.
+    const accepted = (preface.status & PrefaceFlags.FEATURES_ACCEPTED) !== 0;
+    this.serverStreams = accepted && (preface.status & PrefaceFlags.STREAMS) !== 0;
+    this.serverClientStreams = accepted && (preface.status & PrefaceFlags.CLIENT_STREAMS) !== 0;
+    if (preface.status !== PrefaceStatus.OK && !accepted) {
       if (bytes.length < PREFACE_BYTES + 2) return undefined;
       const n = bytes.readUInt16BE(PREFACE_BYTES);
       if (bytes.length < PREFACE_BYTES + 2 + n) return undefined;
@@ -421,6 +586,8 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
         return this.writer.write(FrameKind.PONG, id, undefined);
       case FrameKind.GOAWAY:
         return this.onGoAway(payload);
+      case FrameKind.WINDOW:
+        return this.onInputWindow(id, payload);
       default:
         return this.close(unavailable(`unexpected frame kind ${kind} from ${this.remote}`));
     }
@@ -449,6 +616,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       value = this.options.codec.decode(payload);
     } catch {
       this.streams.delete(id);
+      this.stopInput(id);
       this.writer.write(FrameKind.CANCEL, id, undefined);
       return stream.end(
         new RpcError(RpcCode.INTERNAL, `${stream.what}: malformed stream payload from server after ${stream.delivered} items`),
@@ -456,6 +624,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     }
     if (kind === FrameKind.STREAM_ITEM) return stream.push(value, payload.length);
     this.streams.delete(id);
+    this.stopInput(id);
     stream.end(kind === FrameKind.ERROR ? RpcError.fromWire(value) : undefined);
     if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
@@ -505,6 +674,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       );
     }
     for (const ping of [...this.pings.values()]) ping.done(reason);
+    for (const id of [...this.outbound.keys()]) this.stopInput(id);
     const streams = [...this.streams.values()];
     this.streams.clear();
     for (const s of streams)
