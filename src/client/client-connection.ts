@@ -14,6 +14,7 @@ import {
 } from '../protocol/frame';
 import { ClientStream, type ClientStreamOwner } from '../stream/client-stream';
 import { OutboundStream, type OutboundOwner } from '../stream/outbound-stream';
+import { DEFAULT_STREAM_WINDOW, type StreamWindow } from '../stream/stream-window';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { readTunnelAnswer, tunnelRequest } from '../protocol/tunnel';
@@ -45,6 +46,8 @@ export interface ClientConnectionOptions {
   keepaliveTimeoutMs: number;
   /** Close the connection when an incomplete frame from the server receives no byte for this long. */
   frameStallTimeoutMs: number;
+  /** The window granted to each server or bidi stream's items (default 64 items, 1 MiB). */
+  streamWindow?: StreamWindow;
   /** Open the connection through an HTTP port with `CONNECT /myrpc` before the preface. */
   httpTunnel?: boolean;
   /** The server sent GOAWAY: open a new connection for new calls. */
@@ -203,10 +206,11 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
       );
     }
     const id = this.allocateId();
-    const stream = new ClientStream(this, id, what, timeoutMs, signal);
+    const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
+    const stream = new ClientStream(this, id, what, timeoutMs, signal, window);
     this.streams.set(id, stream);
     this.writer.write(FrameKind.REQUEST, id, payload);
-    this.sendWindow(id, ...ClientStream.initialWindow);
+    this.sendWindow(id, window.messages, window.bytes);
     return stream;
   }
 
@@ -264,11 +268,12 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
     const opened = this.openInput(what, service, method, args, deadline, signal, metadata, true);
     const id = this.allocateId();
     const out = new OutboundStream(this, id, what, input);
-    const stream = new ClientStream(this, id, what, opened.timeoutMs, signal);
+    const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
+    const stream = new ClientStream(this, id, what, opened.timeoutMs, signal, window);
     this.streams.set(id, stream);
     this.outbound.set(id, out);
     this.writer.write(FrameKind.REQUEST, id, opened.payload);
-    this.sendWindow(id, ...ClientStream.initialWindow);
+    this.sendWindow(id, window.messages, window.bytes);
     out.start();
     return stream;
   }

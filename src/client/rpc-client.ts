@@ -6,6 +6,7 @@ import type { ServiceDefinition } from '../metadata/service-definition';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { callDeadline, type CallOptions } from './call-options';
 import { resolveClientLimits, type ClientLimits } from './client-limits';
+import type { StreamWindowOptions } from '../stream/window-options';
 import { positiveTimeoutMs } from '../util/option-checks';
 import { ClientConnection } from './client-connection';
 import { socketConnector, tcpConnector, tlsConnector, type Connector, type CreateConnection } from '../transport/connector';
@@ -21,7 +22,7 @@ export {
   DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
 } from '../util/limits';
 
-export interface RpcClientOptions {
+export interface RpcClientOptions extends StreamWindowOptions {
   host?: string;
   port: number;
   /** `'json'` (default), `'msgpack'`, or a registered Codec. */
