@@ -90,7 +90,8 @@ export class InboundStream implements AsyncIterableIterator<unknown> {
     const head = this.queue.shift();
     if (head !== undefined) return new Promise((resolve, reject) => this.deliver(head.value, head.bytes, { resolve, reject }));
     if (this.inputEnded || this.closed) return Promise.resolve({ value: undefined, done: true });
-    if (this.waiter !== undefined) return Promise.reject(new TypeError(`${this.what}: next() called again before the previous one settled`));
+    if (this.waiter !== undefined)
+      return Promise.reject(new TypeError(`${this.what}: next() called again before the previous one settled`));
     return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
   }
 

@@ -26,6 +26,12 @@ export interface StreamWindowOptions {
 export function resolveStreamWindow(o: StreamWindowOptions): StreamWindow {
   return {
     messages: integerLimit('streamWindowMessages', o.streamWindowMessages, DEFAULT_STREAM_WINDOW_MESSAGES, 1, MAX_STREAM_WINDOW_MESSAGES),
-    bytes: integerLimit('streamWindowBytes', o.streamWindowBytes, DEFAULT_STREAM_WINDOW_BYTES, MIN_STREAM_WINDOW_BYTES, MAX_STREAM_WINDOW_BYTES),
+    bytes: integerLimit(
+      'streamWindowBytes',
+      o.streamWindowBytes,
+      DEFAULT_STREAM_WINDOW_BYTES,
+      MIN_STREAM_WINDOW_BYTES,
+      MAX_STREAM_WINDOW_BYTES,
+    ),
   };
 }

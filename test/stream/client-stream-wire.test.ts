@@ -60,7 +60,7 @@ function frame(kind: number, id: number, text: string): Buffer {
 /** The frames after the 12-byte server preface. */
 function framesOf(bytes: Buffer): { kind: number; id: number; text: string }[] {
   const out: { kind: number; id: number; text: string }[] = [];
-  for (let at = 12; at + 9 <= bytes.length; ) {
+  for (let at = 12; at + 9 <= bytes.length;) {
     const n = bytes.readUInt32BE(at);
     if (at + 9 + n > bytes.length) break;
     out.push({ kind: bytes[at + 4], id: bytes.readUInt32BE(at + 5), text: bytes.toString('utf8', at + 9, at + 9 + n) });

@@ -96,7 +96,8 @@ describe('client and bidi streams on a cluster', () => {
       assert.match(err.message, /Ingest\.put is a client stream: streams cannot be broadcast/);
       assert.throws(
         () => b.tag([1], 't'),
-        (e: unknown) => e instanceof RpcError && e.code === RpcCode.UNIMPLEMENTED && /bidi stream: streams cannot be broadcast/.test(e.message),
+        (e: unknown) =>
+          e instanceof RpcError && e.code === RpcCode.UNIMPLEMENTED && /bidi stream: streams cannot be broadcast/.test(e.message),
       );
     } finally {
       await cluster.close();

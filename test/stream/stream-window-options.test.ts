@@ -48,7 +48,10 @@ describe('stream window options', () => {
       ['streamWindowBytes', 2 ** 30 + 1],
       ['streamWindowBytes', '1MB'],
     ] as const) {
-      assert.throws(() => new RpcServer({ [name]: value }), (e: unknown) => e instanceof RangeError && e.message.startsWith(`${name} must be`));
+      assert.throws(
+        () => new RpcServer({ [name]: value }),
+        (e: unknown) => e instanceof RangeError && e.message.startsWith(`${name} must be`),
+      );
       assert.throws(
         () => new RpcClient({ port: 1, [name]: value }),
         (e: unknown) => e instanceof RangeError && e.message.startsWith(`${name} must be`),
