@@ -143,15 +143,20 @@ export class InboundStream implements AsyncIterableIterator<unknown> {
 
 /**
  * The argument checker of a client or bidi stream method: argument #0 is the `InboundStream` the server put
- * there (the caller's items, checked one by one as they are taken); the other arguments came in the REQUEST
+ * there (the caller's items, checked one by one as they are taken), or what an interceptor replaced it with;
+ * the other arguments came in the REQUEST
  * and are checked as for a unary call.
  */
 export function inputStreamChecker(def: MethodDefinition, validatorOptions?: ValidatorOptions): ArgumentChecker {
   const rest = buildArgumentChecker({ ...def, paramTypes: def.paramTypes.slice(1) }, validatorOptions);
   return (args) => {
     const [input, ...others] = args;
-    if (!(input instanceof InboundStream)) {
-      throw new RpcError(RpcCode.INTERNAL, `${def.service}.${def.name}: the first argument of a ${def.options.stream} stream is its input`);
+    // An interceptor may have wrapped the input: any AsyncIterable will do.
+    if (typeof (input as Partial<AsyncIterable<unknown>> | null)?.[Symbol.asyncIterator] !== 'function') {
+      throw new RpcError(
+        RpcCode.INTERNAL,
+        `${def.service}.${def.name}: the first argument of a ${def.options.stream} stream must be its input`,
+      );
     }
     const checked = rest(others);
     if (checked instanceof Promise) return checked.then((a) => [input, ...a]);
