@@ -85,7 +85,7 @@ export { memoryPair, memoryConnector, type StreamAcceptor } from './transport/me
 export type { TlsServerOptions, TlsClientOptions } from './transport/tls-options';
 export type { CallOptions } from './client/call-options';
 export { withOptions } from './client/proxy';
-export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';
+export type { ServiceProxy, ClientArgs, StreamArgs, Invoker } from './client/proxy';
 
 export type { Endpoint, EndpointInit, LoadInfo } from './balancer/endpoint';
 export { makeEndpoint, MAX_ENDPOINT_WEIGHT } from './balancer/endpoint';

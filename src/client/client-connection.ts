@@ -13,7 +13,8 @@ import {
   PrefaceStatus,
 } from '../protocol/frame';
 import { ClientStream, type ClientStreamOwner } from '../stream/client-stream';
-import { OutboundStream, type OutboundOwner } from '../stream/outbound-stream';
+import type { OutboundStream } from '../stream/outbound-stream';
+import { InputStreams, type OpenedInput } from '../stream/input-calls';
 import { DEFAULT_STREAM_WINDOW, type StreamWindow } from '../stream/stream-window';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
@@ -57,7 +58,7 @@ export interface ClientConnectionOptions {
 }
 
 /** One multiplexed connection to a server: requests by id, answers in any order. */
-export class ClientConnection implements PendingOwner, ClientStreamOwner, OutboundOwner {
+export class ClientConnection implements PendingOwner, ClientStreamOwner {
   private state: 'handshake' | 'ready' | 'draining' | 'closed' = 'handshake';
   private readonly pending = new Map<number, PendingCall>();
   private readonly streams = new Map<number, ClientStream>();
@@ -65,8 +66,8 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
   private serverStreams = false;
   /** The server acknowledged client and bidi streams in its preface. */
   private serverClientStreams = false;
-  /** The sending ends of client and bidi streams, by id. */
-  private readonly outbound = new Map<number, OutboundStream>();
+  /** The sending ends of client and bidi streams. */
+  private readonly inputs: InputStreams;
   private readonly pings = new Map<number, { timer: NodeJS.Timeout; done: (err?: RpcError) => void }>();
   private nextId = 0;
   private serverMaxFrameBytes = 0;
@@ -85,6 +86,15 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
     private readonly socket: Duplex,
     private readonly options: ClientConnectionOptions,
   ) {
+    this.inputs = new InputStreams({
+      remote: this.remote,
+      codec: options.codec,
+      serverMaxFrameBytes: () => this.serverMaxFrameBytes,
+      writable: () => this.state !== 'closed',
+      write: (kind, id, payload) => this.writer.write(kind, id, payload),
+      failCall: (id, err) => this.failCall(id, err),
+      strayWindow: (id) => this.strayWindow(id),
+    });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.handshakeFailed?.(unavailable(`cannot connect to ${this.remote}: ${err.code ?? err.message}`));
       this.closeReason ??= unavailable(`connection to ${this.remote} failed: ${err.code ?? err.message}`);
@@ -228,27 +238,27 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
     metadata?: Record<string, string>,
   ): Promise<unknown> {
     const what = `${service}.${method}`;
-    let opened: { timeoutMs: number; payload: string | Uint8Array };
+    let opened: OpenedInput;
     let id: number;
     let out: OutboundStream;
     try {
-      opened = this.openInput(what, service, method, args, deadline, signal, metadata, false);
+      this.checkSpeaks(what, 'client');
+      opened = this.inputs.encodeOpen(what, service, method, args, deadline, signal, metadata);
       id = this.allocateId();
-      out = new OutboundStream(this, id, what, input);
+      out = this.inputs.add(id, what, input);
     } catch (err) {
       return Promise.reject(err as RpcError);
     }
     return new Promise((resolve, reject) => {
       const ok = (value: unknown): void => {
-        this.stopInput(id);
+        this.inputs.stop(id);
         resolve(value);
       };
       const fail = (err: RpcError): void => {
-        this.stopInput(id);
+        this.inputs.stop(id);
         reject(err);
       };
       this.pending.set(id, new PendingCall(this, id, service, method, this.writer.flushes, opened.timeoutMs, signal, ok, fail));
-      this.outbound.set(id, out);
       this.writer.write(FrameKind.REQUEST, id, opened.payload);
       out.start();
     });
@@ -265,81 +275,38 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
     metadata?: Record<string, string>,
   ): ClientStream {
     const what = `${service}.${method}`;
-    const opened = this.openInput(what, service, method, args, deadline, signal, metadata, true);
+    this.checkSpeaks(what, 'bidi');
+    const opened = this.inputs.encodeOpen(what, service, method, args, deadline, signal, metadata);
     const id = this.allocateId();
-    const out = new OutboundStream(this, id, what, input);
+    const out = this.inputs.add(id, what, input);
     const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
     const stream = new ClientStream(this, id, what, opened.timeoutMs, signal, window);
     this.streams.set(id, stream);
-    this.outbound.set(id, out);
     this.writer.write(FrameKind.REQUEST, id, opened.payload);
     this.sendWindow(id, window.messages, window.bytes);
     out.start();
     return stream;
   }
 
-  /** Checks what opening a client or bidi stream needs, and encodes its REQUEST; throws the RpcError that refuses it. */
-  private openInput(
-    what: string,
-    service: string,
-    method: string,
-    args: unknown[],
-    deadline: number,
-    signal: AbortSignal | undefined,
-    metadata: Record<string, string> | undefined,
-    bidi: boolean,
-  ): { timeoutMs: number; payload: string | Uint8Array } {
-    if (!this.serverClientStreams || (bidi && !this.serverStreams)) {
-      const kind = bidi ? 'bidi' : 'client';
-      throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak ${kind} streams`, { mayHaveRun: false });
-    }
-    if (signal?.aborted) throw cancelledError(what, signal, false);
-    const timeoutMs = Math.min(deadline - Date.now(), MAX_TIMER_MS);
-    if (!(timeoutMs > 0))
-      throw new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false });
-    let payload: string | Uint8Array;
-    try {
-      payload = this.options.codec.encode(encodeRequest(service, method, args, Math.ceil(timeoutMs), metadata));
-    } catch (err) {
-      throw new RpcError(RpcCode.INVALID_ARGUMENT, `${what}: arguments could not be encoded: ${(err as Error).message}`, {
-        mayHaveRun: false,
-      });
-    }
-    if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
-      throw new RpcError(
-        RpcCode.RESOURCE_EXHAUSTED,
-        `${what}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`,
-        { mayHaveRun: false },
-      );
-    }
-    return { timeoutMs, payload };
+  private checkSpeaks(what: string, kind: 'client' | 'bidi'): void {
+    if (this.serverClientStreams && (kind === 'client' || this.serverStreams)) return;
+    throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak ${kind} streams`, { mayHaveRun: false });
   }
 
-  sendInputItem(id: number, item: unknown): number | RpcError {
-    const what = this.outbound.get(id)?.what ?? `stream ${id}`;
-    let payload: string | Uint8Array;
-    try {
-      payload = this.options.codec.encode(item);
-    } catch (err) {
-      return new RpcError(RpcCode.INVALID_ARGUMENT, `${what}: a stream item could not be encoded: ${(err as Error).message}`);
-    }
-    if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
-      return new RpcError(
-        RpcCode.RESOURCE_EXHAUSTED,
-        `${what}: a stream item of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`,
-      );
-    }
-    if (this.state !== 'closed') this.writer.write(FrameKind.STREAM_ITEM, id, payload);
-    return byteLength(payload);
+  /**
+   * The server granted credit for items to a call that sends none: the method takes a stream (a unary or
+   * server-stream call by name to a client or bidi method), and would wait for items until its deadline.
+   * A grant racing the end of a call is ignored.
+   */
+  private strayWindow(id: number): void {
+    const what = this.pending.get(id)?.what ?? this.streams.get(id)?.what;
+    if (what === undefined) return;
+    const how = 'call it through a proxy, or with clientStream() or bidiStream()';
+    this.failCall(id, new RpcError(RpcCode.INVALID_ARGUMENT, `${what} takes a stream of items as its first argument: ${how}`));
   }
 
-  sendInputEnd(id: number): void {
-    if (this.state !== 'closed') this.writer.write(FrameKind.STREAM_END, id, undefined);
-  }
-
-  /** The caller's iterable threw (or an item could not go): cancel on the server, fail the call with `err`. */
-  failInput(id: number, err: RpcError): void {
-    this.stopInput(id);
+  /** A client or bidi stream's input failed on this side: cancel the call on the server, fail it with `err`. */
+  private failCall(id: number, err: RpcError): void {
     const call = this.pending.get(id);
     if (call !== undefined) {
       this.abandon(id);
@@ -352,32 +319,12 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
     stream.end(err);
   }
 
-  private stopInput(id: number): void {
-    const out = this.outbound.get(id);
-    if (out === undefined) return;
-    this.outbound.delete(id);
-    out.stop();
-  }
-
-  /** A WINDOW from the server: credit for a client or bidi stream's items. */
-  private onInputWindow(id: number, payload: Buffer): void {
-    const out = this.outbound.get(id);
-    if (out === undefined) return; // a grant racing the call's end
-    let value: unknown;
-    try {
-      value = this.options.codec.decode(payload);
-    } catch {
-      value = undefined;
-    }
-    if (!out.grant(value)) this.failInput(id, new RpcError(RpcCode.INTERNAL, `${out.what}: malformed WINDOW payload from the server`));
-  }
-
   sendWindow(id: number, messages: number, bytes: number): void {
     if (this.state !== 'closed') this.writer.write(FrameKind.WINDOW, id, this.options.codec.encode([messages, bytes]));
   }
 
   abandonStream(id: number): void {
-    this.stopInput(id);
+    this.inputs.stop(id);
     if (this.streams.delete(id) && this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
     if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
@@ -592,7 +539,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
       case FrameKind.GOAWAY:
         return this.onGoAway(payload);
       case FrameKind.WINDOW:
-        return this.onInputWindow(id, payload);
+        return this.inputs.onWindow(id, payload);
       default:
         return this.close(unavailable(`unexpected frame kind ${kind} from ${this.remote}`));
     }
@@ -621,7 +568,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
       value = this.options.codec.decode(payload);
     } catch {
       this.streams.delete(id);
-      this.stopInput(id);
+      this.inputs.stop(id);
       this.writer.write(FrameKind.CANCEL, id, undefined);
       return stream.end(
         new RpcError(RpcCode.INTERNAL, `${stream.what}: malformed stream payload from server after ${stream.delivered} items`),
@@ -629,7 +576,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
     }
     if (kind === FrameKind.STREAM_ITEM) return stream.push(value, payload.length);
     this.streams.delete(id);
-    this.stopInput(id);
+    this.inputs.stop(id);
     stream.end(kind === FrameKind.ERROR ? RpcError.fromWire(value) : undefined);
     if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
@@ -679,7 +626,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner, Outbou
       );
     }
     for (const ping of [...this.pings.values()]) ping.done(reason);
-    for (const id of [...this.outbound.keys()]) this.stopInput(id);
+    this.inputs.stopAll();
     const streams = [...this.streams.values()];
     this.streams.clear();
     for (const s of streams)

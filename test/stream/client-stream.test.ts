@@ -231,3 +231,18 @@ describe('client streams over TCP', () => {
     assert.equal(await proxy.ping(), 'pong');
   });
 });
+
+describe('client streams called the wrong way', () => {
+  test('calling a client stream method by name as a unary call fails at once with INVALID_ARGUMENT, not at its deadline', async () => {
+    const s = await startServer([new Upload()]);
+    try {
+      const client = s.client();
+      const err = await rejection(client.call('Upload', 'sum', [], { timeoutMs: 10_000 }));
+      assert.equal(err.code, RpcCode.INVALID_ARGUMENT);
+      assert.match(err.message, /Upload\.sum takes a stream of items as its first argument: call it through a proxy/);
+      assert.equal(await client.proxy(Upload).ping(), 'pong');
+    } finally {
+      await s.stop();
+    }
+  });
+});
