@@ -2,9 +2,19 @@ import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { IsInt, Min } from 'class-validator';
 import { Ctx, Method, RpcCode, RpcError, Service, type CallContext, type ServiceProxy } from '../../src/index';
 import { startServer, type Started } from '../helpers/servers';
 import { deferred, rejection, until, type Deferred } from '../helpers/wait';
+
+class Reading {
+  @IsInt() @Min(0) celsius!: number;
+
+  /** Only a real instance has it: shows the item was transformed into the class. */
+  get kelvin(): number {
+    return this.celsius + 273;
+  }
+}
 
 /** Handlers that record how their input ended, so tests can see the server's side. */
 @Service('Upload')
@@ -74,6 +84,12 @@ class Upload {
     const kinds: string[] = [];
     for await (const c of chunks) kinds.push(Buffer.isBuffer(c) ? `buffer:${c.length}` : typeof c);
     return kinds;
+  }
+
+  @Method({ stream: 'client', params: [Reading] }) async readings(items: AsyncIterable<Reading>): Promise<number[]> {
+    const out: number[] = [];
+    for await (const r of items) out.push(r.kelvin);
+    return out;
   }
 
   @Method() ping(): string {
@@ -218,6 +234,17 @@ describe('client streams over TCP', () => {
     assert.equal(err.code, RpcCode.INVALID_ARGUMENT);
     assert.match(err.message, /invalid stream item for Upload\.total: items\[2\] must be a number/);
     assert.equal(await proxy.total([1, 2, 3]), 6);
+  });
+
+  test('DTO items are transformed and validated one by one, and a bad one fails the call with its constraint', async () => {
+    assert.deepEqual(await proxy.readings([{ celsius: 0 }, { celsius: 27 }] as Reading[]), [273, 300]);
+    const err = await rejection(proxy.readings([{ celsius: 1 }, { celsius: -5 }] as Reading[]));
+    assert.equal(err.code, RpcCode.INVALID_ARGUMENT);
+    assert.match(err.message, /invalid stream item for Upload\.readings/);
+    assert.ok(
+      err.details?.some((d) => d.constraint === 'min'),
+      JSON.stringify(err.details),
+    );
   });
 
   test('byte items declared with params: [Uint8Array] arrive as Buffers over JSON', async () => {
