@@ -273,3 +273,21 @@ describe('client streams called the wrong way', () => {
     }
   });
 });
+
+describe('client stream items that cannot go', () => {
+  test("an item over the server's frame limit fails the call with RESOURCE_EXHAUSTED; one that cannot be encoded with INVALID_ARGUMENT", async () => {
+    const s = await startServer([new Upload()], { maxFrameBytes: 1024 });
+    try {
+      const proxy = s.client().proxy(Upload);
+      const big = await rejection(proxy.join(['small', 'x'.repeat(2000)], ','));
+      assert.equal(big.code, RpcCode.RESOURCE_EXHAUSTED);
+      assert.match(big.message, /Upload\.join: a stream item of 2002 bytes exceeds the server's frame limit of 1024 bytes/);
+      const odd = await rejection(proxy.sum([1, 2n as unknown as number]));
+      assert.equal(odd.code, RpcCode.INVALID_ARGUMENT);
+      assert.match(odd.message, /Upload\.sum: a stream item could not be encoded/);
+      assert.equal(await proxy.ping(), 'pong');
+    } finally {
+      await s.stop();
+    }
+  });
+});
