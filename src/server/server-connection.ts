@@ -87,6 +87,8 @@ export class ServerConnection implements CallOwner, StreamOwner {
   /** The client announced client and bidi streams in its preface. */
   private clientStreams = false;
   private readonly inputs: InboundTable;
+  /** Calls in flight that exchange stream frames (server, client and bidi streams). */
+  private readonly streamIds = new Set<number>();
   private draining = false;
   private paused: PauseReason | undefined;
   private resumeScheduled = false;
@@ -196,6 +198,7 @@ export class ServerConnection implements CallOwner, StreamOwner {
   release(id: number): void {
     this.calls.delete(id);
     this.inputs.release(id);
+    this.streamIds.delete(id);
     if (this.paused === 'calls') this.scheduleResume();
     // The call writes its answer right after release(): end the connection only once that answer is queued.
     if (this.draining && this.calls.size === 0) queueMicrotask(() => this.settings.onIdle(this));
@@ -247,7 +250,9 @@ export class ServerConnection implements CallOwner, StreamOwner {
   private pressure(): PauseReason | undefined {
     const held = this.account();
     if ((this.writer?.backlogBytes ?? 0) > this.settings.outputHighWaterBytes) return 'output';
-    if (this.calls.size >= this.settings.maxConcurrentCalls) return 'calls';
+    // Open streams need their WINDOW and item frames read to make progress: with streams in flight the
+    // connection is read on, and requests over the limit are refused instead (onRequest).
+    if (this.calls.size >= this.settings.maxConcurrentCalls && this.streamIds.size === 0) return 'calls';
     if (this.settings.budget.exhausted && held > BUDGET_FREE_BYTES) return 'budget';
     return undefined;
   }
@@ -452,6 +457,7 @@ export class ServerConnection implements CallOwner, StreamOwner {
     } catch (err) {
       return this.sendError(id, err as RpcError, true);
     }
+    if (this.calls.size >= this.settings.maxConcurrentCalls) return this.refuseOverLimit(id);
     if (entry.stream || entry.input) return this.startStream(id, entry, request);
     this.startCall(id, entry, request, request.args);
   }
@@ -469,6 +475,7 @@ export class ServerConnection implements CallOwner, StreamOwner {
       const why = `${what} is a ${entry.kind} stream and this connection did not announce client streams in its preface`;
       return this.sendError(id, new RpcError(RpcCode.UNIMPLEMENTED, why), true);
     }
+    this.streamIds.add(id);
     // A client or bidi stream's handler gets the caller's items as its first argument.
     const args = entry.input ? [this.inputs.open(id, entry), ...request.args] : request.args;
     if (!entry.stream) return this.startCall(id, entry, request, args);
@@ -484,6 +491,13 @@ export class ServerConnection implements CallOwner, StreamOwner {
     // A synchronous handler has answered already: registering it would only churn the map (a measured 12-17 %
     // of the server's CPU for small calls). Only calls still running can be cancelled or aborted.
     if (!call.finished) this.calls.set(id, call);
+  }
+
+  /** Reached only while streams are open on the connection (otherwise reading pauses at the limit). */
+  private refuseOverLimit(id: number): void {
+    const max = this.settings.maxConcurrentCalls;
+    const why = `${max} calls are running on this connection (maxConcurrentCalls), streams among them; the request was not run`;
+    this.sendError(id, new RpcError(RpcCode.RESOURCE_EXHAUSTED, why), true);
   }
 
   /** An item or the end of a client or bidi stream's input; a frame that breaks the rules fails that call. */
