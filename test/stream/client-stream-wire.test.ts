@@ -160,6 +160,33 @@ describe('client stream wire bytes', () => {
     }
   });
 
+  test('a malformed WINDOW from the server fails that client stream with INTERNAL, and the client sends CANCEL', async () => {
+    const received: Buffer[] = [];
+    let answered = false;
+    const server = createServer((socket: Socket) => {
+      socket.on('data', (chunk) => {
+        received.push(chunk);
+        const bytes = Buffer.concat(received);
+        if (bytes.length === 12) socket.write(hex('serverPreface'));
+        if (!answered && bytes.length >= 21 && bytes.length >= 21 + bytes.readUInt32BE(12)) {
+          answered = true;
+          socket.write(frame(9, 1, '"lots"'));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = new RpcClient({ port: (server.address() as AddressInfo).port, host: '127.0.0.1' });
+    try {
+      const err = await rejection(client.clientStream('Upload', 'sum', [[2, 3]]));
+      assert.equal(err.code, RpcCode.INTERNAL);
+      assert.equal(err.message, 'Upload.sum: malformed WINDOW payload from the server');
+      await until(() => Buffer.concat(received).toString('hex').endsWith('000000000400000001'), 2000, 'the CANCEL for id 1');
+    } finally {
+      await client.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   test('a peer that announced only server streams gets UNIMPLEMENTED for a client stream, and unary calls still work', async () => {
     const s = await startServer([new Upload()]);
     try {
