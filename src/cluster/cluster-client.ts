@@ -199,7 +199,13 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
 
   /** A client stream, pinned to one endpoint like a server stream (never failed over). */
   clientStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-    return pinnedUpload(this.streamTarget(def, method, args), def.name, method, args, options);
+    let target;
+    try {
+      target = this.streamTarget(def, method, args);
+    } catch (err) {
+      return Promise.reject(err as Error); // a missing shard key: a rejection, as for a unary call
+    }
+    return pinnedUpload(target, def.name, method, args, options);
   }
 
   /** A bidi stream, pinned to one endpoint like a server stream (never failed over). */

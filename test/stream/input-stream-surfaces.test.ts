@@ -83,6 +83,20 @@ describe('client and bidi streams on a cluster', () => {
     }
   });
 
+  test('a client stream without its shard key rejects (it does not throw) and sends nothing', async () => {
+    const started = await nodes();
+    const cluster = new ClusterClient({ endpoints: started.map((s) => ({ host: '127.0.0.1', port: s.port })) });
+    try {
+      const call = cluster.proxy(Ingest).put([1], undefined as unknown as string);
+      assert.ok(call instanceof Promise);
+      const err = await rejection(call);
+      assert.match(err.message, /shard key/i);
+    } finally {
+      await cluster.close();
+      await Promise.all(started.map((s) => s.stop()));
+    }
+  });
+
   test('broadcasting a client or bidi stream method is refused with UNIMPLEMENTED', async () => {
     const started = await nodes();
     const cluster = new ClusterClient({ endpoints: started.map((s) => ({ host: '127.0.0.1', port: s.port })) });
