@@ -38,7 +38,7 @@ export function defineMethod(
   }
   const shardKey = findShardKey(where, record, params, paramTypes, contextIndex);
   checkTimeout(where, options.timeoutMs);
-  checkStreamOption(where, options.stream, paramTypes.length, shardKey?.index);
+  checkStreamOption(where, options.stream, paramTypes.length, shardKey?.index, fn);
   return { service, name: record.name, options, paramTypes, contextIndex, shardKey };
 }
 

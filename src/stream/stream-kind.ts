@@ -21,15 +21,27 @@ export function takesInputStream(kind: StreamKind | undefined): boolean {
 
 /**
  * Refuses a `stream` option that is not one of the three shapes, and a client or bidi stream without a first
- * parameter to stream, or whose first parameter is also its shard key. `wireParams`: the parameters besides `@Ctx`.
+ * parameter to stream, whose first parameter is also its shard key, or a client stream written as `async *`.
+ * `wireParams`: the parameters besides `@Ctx`.
  */
-export function checkStreamOption(where: string, stream: unknown, wireParams: number, shardKeyIndex: number | undefined): void {
+export function checkStreamOption(
+  where: string,
+  stream: unknown,
+  wireParams: number,
+  shardKeyIndex: number | undefined,
+  handler: unknown,
+): void {
   if (stream === undefined) return;
   if (!KINDS.includes(stream)) {
     const got = typeof stream === 'string' ? `'${stream}'` : String(stream);
     throw new ServiceDefinitionError(`${where}: @Method stream must be 'server', 'client' or 'bidi', got ${got}`);
   }
   if (stream === 'server') return;
+  if (stream === 'client' && streamKindOf(handler, undefined) === 'server') {
+    throw new ServiceDefinitionError(
+      `${where}: an async * method answers with many items, so it cannot be a client stream (one result); use stream: 'bidi'`,
+    );
+  }
   if (wireParams === 0) {
     throw new ServiceDefinitionError(
       `${where}: @Method({ stream: '${stream}' }) streams the method's first parameter, but it has no parameter besides @Ctx`,

@@ -74,6 +74,19 @@ describe('stream definitions', () => {
     );
   });
 
+  test('an async * method cannot be a client stream', () => {
+    @Service('GenClient')
+    class GenClient {
+      @Method({ stream: 'client' }) async *up(items: AsyncIterable<number>): AsyncGenerator<number> {
+        yield* items;
+      }
+    }
+    assert.equal(
+      refusal(new GenClient()).message,
+      "GenClient.up: an async * method answers with many items, so it cannot be a client stream (one result); use stream: 'bidi'",
+    );
+  });
+
   test('valid client and bidi streams register', () => {
     @Service('Fine')
     class Fine {
