@@ -308,15 +308,16 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
   /** A client or bidi stream's input failed on this side: cancel the call on the server, fail it with `err`. */
   private failCall(id: number, err: RpcError): void {
     const call = this.pending.get(id);
+    const stream = this.streams.get(id);
     if (call !== undefined) {
       this.abandon(id);
-      return call.reject(err);
+      call.reject(err);
+    } else if (stream !== undefined) {
+      this.streams.delete(id);
+      if (this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
+      stream.end(err);
     }
-    const stream = this.streams.get(id);
-    if (stream === undefined) return;
-    this.streams.delete(id);
-    if (this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
-    stream.end(err);
+    if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
 
   sendWindow(id: number, messages: number, bytes: number): void {
