@@ -42,6 +42,13 @@ export {
   MIN_WRITE_PROGRESS_BYTES,
 } from './util/limits';
 export { DEFAULT_STREAM_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_MESSAGES } from './stream/stream-window';
+export {
+  MAX_STREAM_WINDOW_BYTES,
+  MAX_STREAM_WINDOW_MESSAGES,
+  MIN_STREAM_WINDOW_BYTES,
+  type StreamWindowOptions,
+} from './stream/window-options';
+export type { StreamKind } from './stream/stream-kind';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
 export type { PeerIdentity } from './transport/peer-identity';
@@ -78,7 +85,7 @@ export { memoryPair, memoryConnector, type StreamAcceptor } from './transport/me
 export type { TlsServerOptions, TlsClientOptions } from './transport/tls-options';
 export type { CallOptions } from './client/call-options';
 export { withOptions } from './client/proxy';
-export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';
+export type { ServiceProxy, ClientArgs, StreamArgs, Invoker } from './client/proxy';
 
 export type { Endpoint, EndpointInit, LoadInfo } from './balancer/endpoint';
 export { makeEndpoint, MAX_ENDPOINT_WEIGHT } from './balancer/endpoint';
