@@ -162,6 +162,11 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     return this.conn?.pendingCount ?? 0;
   }
 
+  /** Streams open on the current connection: opened and not yet ended, failed, cancelled or left. */
+  get streamCount(): number {
+    return this.conn?.streamCount ?? 0;
+  }
+
   /** Closes the connection; pending calls reject with `CANCELLED`, later calls with `UNAVAILABLE`. */
   async close(): Promise<void> {
     this.closed = true;

@@ -1,0 +1,60 @@
+/** How a method moves data: one request and one answer, or a stream of items one way or both. */
+export type StreamKind = 'unary' | 'server' | 'client' | 'bidi';
+
+const DECLARED_KINDS: ReadonlySet<string> = new Set(['server', 'client', 'bidi']);
+
+/**
+ * The kind of a method, decided from its `@Method({ stream })` option, else from the handler: an `async *`
+ * method is a server stream, anything else unary.
+ */
+export function streamKind(handler: unknown, declared: string | undefined): StreamKind {
+  if (declared !== undefined && DECLARED_KINDS.has(declared)) return declared as StreamKind;
+  return typeof handler === 'function' && handler.constructor.name === 'AsyncGeneratorFunction' ? 'server' : 'unary';
+}
+
+/**
+ * Per-method stream figures for the debug page and /metrics: a few increments per stream and per item.
+ * Every stream calls {@link begin} once as it opens and {@link end} exactly once however it stops (end,
+ * error, cancel, deadline, connection loss), so {@link open} goes back to 0 when no stream is left.
+ */
+export class StreamStats {
+  /** Streams open now. */
+  open = 0;
+  /** Streams opened since the server started. */
+  opened = 0;
+  /** Items sent to callers since start (server streams, the answer side of bidi). */
+  itemsSent = 0;
+  /** Items received from callers since start (client streams, the request side of bidi). */
+  itemsReceived = 0;
+
+  begin(): void {
+    this.open++;
+    this.opened++;
+  }
+
+  end(): void {
+    this.open--;
+  }
+
+  /** `items` more went out to the caller. */
+  sent(items = 1): void {
+    this.itemsSent += items;
+  }
+
+  /** `items` more arrived from the caller. */
+  received(items = 1): void {
+    this.itemsReceived += items;
+  }
+}
+
+/** The sum of many methods' figures (the server-wide line of the debug page and /metrics). */
+export function totalStreamStats(all: Iterable<StreamStats>): StreamStats {
+  const total = new StreamStats();
+  for (const s of all) {
+    total.open += s.open;
+    total.opened += s.opened;
+    total.itemsSent += s.itemsSent;
+    total.itemsReceived += s.itemsReceived;
+  }
+  return total;
+}
