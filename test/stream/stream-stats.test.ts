@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import {
   Ctx,
   DESCRIBE_SERVICE,
-  RpcClient,
+  type RpcClient,
   Method,
   RpcCode,
   Service,
