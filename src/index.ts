@@ -54,6 +54,7 @@ export type {
   ServerCallInfo,
   ClientInterceptor,
   ClientNext,
+  ClientStreamResult,
   ClientCallInfo,
   CallTransport,
 } from './interceptors/interceptor';

@@ -12,7 +12,10 @@ import { socketConnector, tcpConnector, tlsConnector, type Connector, type Creat
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
-import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
+import { checkInterceptors, compose, type ClientCallInfo, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
+import type { ClientStream } from '../stream/client-stream';
+import { interceptedStream } from '../stream/stream-interceptors';
+import { streamKind } from '../stream/stream-stats';
 
 export {
   DEFAULT_CALL_TIMEOUT_MS,
@@ -110,7 +113,9 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.metadata = options.metadata && Object.keys(options.metadata).length > 0 ? { ...options.metadata } : undefined;
     if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
       this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) =>
-        this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }),
+        c.kind === 'unary'
+          ? this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata })
+          : this.openStream(c),
       );
     }
   }
@@ -133,17 +138,42 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
    * Untyped server stream by names (what a proxy's streaming method calls): the items as they arrive. The
    * deadline and `signal` cover the whole stream; leaving the loop early cancels it on the server.
    */
-  async *stream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
-    const deadline = callDeadline(options, this.defaultTimeoutMs);
-    const signal = options?.signal;
-    if (signal?.aborted) throw cancelledError(`${service}.${method}`, signal, false);
-    const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(`${service}.${method}`, deadline, signal);
-    const metadata = this.metadata === undefined ? options?.metadata : { ...this.metadata, ...options?.metadata };
-    yield* conn.openStream(service, method, args, deadline, signal, metadata);
+  stream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
+    return this.streamCall(undefined, service, method, args, options);
   }
 
   streamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
-    return this.stream(def.name, method, args, options);
+    return this.streamCall(def, def.name, method, args, options);
+  }
+
+  /** A stream, through the interceptors when there are any (they run once, as it opens). */
+  private async *streamCall(
+    def: ServiceDefinition | undefined,
+    service: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+  ): AsyncGenerator<unknown, void, undefined> {
+    const deadline = callDeadline(options, this.defaultTimeoutMs);
+    const signal = options?.signal;
+    if (this.chain === undefined) {
+      const metadata = this.metadata === undefined ? options?.metadata : { ...this.metadata, ...options?.metadata };
+      return yield* await this.openStream({ service, method, args, deadline, signal, metadata: metadata ?? {} });
+    }
+    const definition = def?.methods.get(method);
+    const kind = definition ? streamKind((def?.target.prototype as Record<string, unknown>)[method], definition.options.stream) : 'server';
+    const metadata = { ...this.metadata, ...options?.metadata };
+    yield* interceptedStream(this.chain, { service, method, definition, args, metadata, deadline, signal, kind });
+  }
+
+  /** Sends a stream's REQUEST (the innermost step of a stream call): resolves with its items once it is open. */
+  private async openStream(
+    c: Pick<ClientCallInfo, 'service' | 'method' | 'args' | 'deadline' | 'signal' | 'metadata'>,
+  ): Promise<ClientStream> {
+    const what = `${c.service}.${c.method}`;
+    if (c.signal?.aborted) throw cancelledError(what, c.signal, false);
+    const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(what, c.deadline, c.signal);
+    return conn.openStream(c.service, c.method, c.args, c.deadline, c.signal, c.metadata);
   }
 
   /** Opens the connection now rather than on the first call. */
@@ -191,7 +221,16 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     const metadata = { ...this.metadata, ...options?.metadata };
     try {
       const deadline = callDeadline(options, this.defaultTimeoutMs);
-      return chain({ service, method, definition: def?.methods.get(method), args, metadata, deadline, signal: options?.signal });
+      return chain({
+        service,
+        method,
+        definition: def?.methods.get(method),
+        args,
+        metadata,
+        deadline,
+        signal: options?.signal,
+        kind: 'unary',
+      });
     } catch (err) {
       return Promise.reject(err as Error); // an interceptor that throws instead of rejecting
     }

@@ -10,6 +10,7 @@ import { DEFAULT_CALL_TIMEOUT_MS, type RpcClientOptions } from '../client/rpc-cl
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
 import { pinnedStream } from '../stream/cluster-stream';
+import { clusterStreamCall } from '../stream/stream-interceptors';
 import { broadcastProxy, runBroadcast, type BroadcastMode, type BroadcastProxy, type SettledBroadcastProxy } from './broadcast';
 import type { CircuitBreakerOptions } from './circuit-breaker';
 import type { OutlierDetectionOptions } from './outlier-detector';
@@ -110,9 +111,11 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.unsubscribe = this.source.subscribe((list) => this.setEndpoints(list));
     this.setEndpoints(this.source.endpoints());
     if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
-      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) =>
-        this.route(c.definition as MethodDefinition, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }),
-      );
+      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => {
+        const callOptions = { deadline: c.deadline, signal: c.signal, metadata: c.metadata };
+        if (c.kind === 'unary') return this.route(c.definition as MethodDefinition, c.args, callOptions);
+        return Promise.resolve(this.pinned(c.definition as MethodDefinition, c.args, callOptions));
+      });
     }
   }
 
@@ -184,6 +187,7 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
         metadata: { ...options?.metadata },
         deadline,
         signal: options?.signal,
+        kind: 'unary',
       });
     } catch (err) {
       return Promise.reject(err);
@@ -192,9 +196,16 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
 
   /** A server stream, pinned to the endpoint picked as it opens (balancer or shard key); see src/stream/cluster-stream.ts. */
   streamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
-    const endpoint = this.closed ? undefined : this.endpointFor(def, method, args);
+    if (this.chain === undefined) return this.pinned(this.method(def, method), args, options);
+    return clusterStreamCall(this.chain, def, this.method(def, method), args, options, this.defaultTimeoutMs);
+  }
+
+  /** Picks the stream's endpoint now (balancer or shard key) and pins the stream to it. */
+  private pinned(m: MethodDefinition, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
+    const endpoint = this.closed ? undefined : this.balancerFor(m, shardKey).pick({ service: m.service, method: m.name, shardKey });
     const state = endpoint && this.states.get(endpoint.id);
-    return pinnedStream(state ? { id: state.endpoint.id, client: state.client } : undefined, def.name, method, args, options);
+    return pinnedStream(state ? { id: state.endpoint.id, client: state.client } : undefined, m.service, m.name, args, options);
   }
 
   /** Balances (or routes by shard key) and retries; `options.deadline` is set. */
