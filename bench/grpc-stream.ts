@@ -29,7 +29,7 @@ export function grpcItems(call: grpc.ServerWritableStream<{ kind: string }, Stre
 
 /** grpc-js server streaming over one channel (one HTTP/2 connection). */
 export class GrpcStreamConsumer implements StreamConsumer {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   private constructor(private readonly client: any) {}
 
   static async open(port: number): Promise<GrpcStreamConsumer> {
