@@ -51,7 +51,7 @@ function parseStreamOptions(argv: readonly string[]): StreamOptions {
   for (const s of systems)
     if (!STREAM_SYSTEMS.includes(s)) throw new RangeError(`--only: unknown system '${s}' (${STREAM_SYSTEMS.join(', ')})`);
   const cpuProf = argv.includes('--cpu-prof');
-  return { quick, rounds, warmupMs: quick ? 150 : 400, durationMs: quick ? 300 : 1500, cpuProf, systems };
+  return { quick, rounds, warmupMs: quick ? 100 : 400, durationMs: quick ? 200 : 1500, cpuProf, systems };
 }
 
 async function startPair(system: StreamSystem, execArgv: string[]): Promise<Pair> {

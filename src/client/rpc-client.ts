@@ -14,7 +14,8 @@ import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
 import { checkInterceptors, compose, type ClientCallInfo, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 import type { ClientStream } from '../stream/client-stream';
-import { interceptedStream } from '../stream/stream-interceptors';
+import { LazyStream } from '../stream/lazy-stream';
+import { streamResultOf } from '../stream/stream-interceptors';
 import { streamKind } from '../stream/stream-stats';
 
 export {
@@ -139,36 +140,39 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
    * deadline and `signal` cover the whole stream; leaving the loop early cancels it on the server.
    */
   stream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
-    return this.streamCall(undefined, service, method, args, options);
+    return new LazyStream(() => this.streamCall(undefined, service, method, args, options));
   }
 
   streamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
-    return this.streamCall(def, def.name, method, args, options);
+    return new LazyStream(() => this.streamCall(def, def.name, method, args, options));
   }
 
-  /** A stream, through the interceptors when there are any (they run once, as it opens). */
-  private async *streamCall(
+  /** Opens a stream (on the consumer's first `next()`), through the interceptors when there are any: they run once. */
+  private async streamCall(
     def: ServiceDefinition | undefined,
     service: string,
     method: string,
     args: unknown[],
     options: CallOptions | undefined,
-  ): AsyncGenerator<unknown, void, undefined> {
+  ): Promise<AsyncIterable<unknown>> {
     const deadline = callDeadline(options, this.defaultTimeoutMs);
     const signal = options?.signal;
     if (this.chain === undefined) {
       const metadata = this.metadata === undefined ? options?.metadata : { ...this.metadata, ...options?.metadata };
-      return yield* await this.openStream({ service, method, args, deadline, signal, metadata: metadata ?? {} });
+      return this.openStream({ service, method, args, deadline, signal, metadata });
     }
     const definition = def?.methods.get(method);
     const kind = definition ? streamKind((def?.target.prototype as Record<string, unknown>)[method], definition.options.stream) : 'server';
     const metadata = { ...this.metadata, ...options?.metadata };
-    yield* interceptedStream(this.chain, { service, method, definition, args, metadata, deadline, signal, kind });
+    return streamResultOf(
+      await this.chain({ service, method, definition, args, metadata, deadline, signal, kind }),
+      `${service}.${method}`,
+    );
   }
 
   /** Sends a stream's REQUEST (the innermost step of a stream call): resolves with its items once it is open. */
   private async openStream(
-    c: Pick<ClientCallInfo, 'service' | 'method' | 'args' | 'deadline' | 'signal' | 'metadata'>,
+    c: Pick<ClientCallInfo, 'service' | 'method' | 'args' | 'deadline' | 'signal'> & { metadata: Record<string, string> | undefined },
   ): Promise<ClientStream> {
     const what = `${c.service}.${c.method}`;
     if (c.signal?.aborted) throw cancelledError(what, c.signal, false);
