@@ -29,7 +29,6 @@ export function grpcItems(call: grpc.ServerWritableStream<{ kind: string }, Stre
 
 /** grpc-js server streaming over one channel (one HTTP/2 connection). */
 export class GrpcStreamConsumer implements StreamConsumer {
-   
   private constructor(private readonly client: any) {}
 
   static async open(port: number): Promise<GrpcStreamConsumer> {
