@@ -157,13 +157,14 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     return this.budget.available;
   }
 
-  /** Per-endpoint figures: calls in flight, EWMA latency, breaker state. */
-  stats(): { id: string; inFlight: number; latencyMs: number; breaker: string }[] {
+  /** Per-endpoint figures: calls in flight, EWMA latency, breaker state, streams open on its connection. */
+  stats(): { id: string; inFlight: number; latencyMs: number; breaker: string; streams: number }[] {
     return [...this.states.values()].map((s) => ({
       id: s.endpoint.id,
       inFlight: s.inFlight,
       latencyMs: s.latencyMs,
       breaker: s.breaker.current,
+      streams: s.client.streamCount,
     }));
   }
 

@@ -187,8 +187,14 @@ describe('cluster interceptors around streams', () => {
       for await (const x of cluster.proxy(Letters).tagged('tenant', 2)) tags.push(x);
       assert.deepEqual(tags, ['acme:0', 'acme:1']);
       const numbers: number[] = [];
-      for await (const x of cluster.proxy(Letters).numbers()) if (numbers.push(x) === 3) break;
+      let openDuring = -1;
+      for await (const x of cluster.proxy(Letters).numbers()) {
+        openDuring = cluster.stats()[0].streams;
+        if (numbers.push(x) === 3) break;
+      }
       assert.deepEqual(numbers, [10, 20, 30]);
+      assert.equal(openDuring, 1, 'cluster.stats() counts the open stream on its endpoint');
+      assert.equal(cluster.stats()[0].streams, 0, 'and forgets it once the consumer left');
       assert.deepEqual(
         seen.map((c) => [c.method, c.kind]),
         [
