@@ -42,6 +42,13 @@ export {
   MIN_WRITE_PROGRESS_BYTES,
 } from './util/limits';
 export { DEFAULT_STREAM_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_MESSAGES } from './stream/stream-window';
+export {
+  MAX_STREAM_WINDOW_BYTES,
+  MAX_STREAM_WINDOW_MESSAGES,
+  MIN_STREAM_WINDOW_BYTES,
+  type StreamWindowOptions,
+} from './stream/window-options';
+export type { StreamKind } from './stream/stream-kind';
 export type { RpcServerOptions, ServerEvents, CloseOptions } from './server/rpc-server';
 export type { CallContext } from './server/call-context';
 export type { PeerIdentity } from './transport/peer-identity';
@@ -79,7 +86,7 @@ export { memoryPair, memoryConnector, type StreamAcceptor } from './transport/me
 export type { TlsServerOptions, TlsClientOptions } from './transport/tls-options';
 export type { CallOptions } from './client/call-options';
 export { withOptions } from './client/proxy';
-export type { ServiceProxy, ClientArgs, Invoker } from './client/proxy';
+export type { ServiceProxy, ClientArgs, StreamArgs, Invoker } from './client/proxy';
 
 export type { Endpoint, EndpointInit, LoadInfo } from './balancer/endpoint';
 export { makeEndpoint, MAX_ENDPOINT_WEIGHT } from './balancer/endpoint';
@@ -150,7 +157,7 @@ export { silentLogger } from './observability/logger';
 export { HTTP_STATUS, httpStatusOf } from './http/status-map';
 export { TUNNEL_PATH } from './protocol/tunnel';
 export type { DebugSnapshot, MethodSnapshot, ServerFigures, StreamTotals } from './http/debug-snapshot';
-export type { StreamKind } from './stream/stream-stats';
+export type { MethodKind } from './stream/stream-stats';
 export { renderMetricFamilies, type MetricFamily, type MetricSample } from './http/metrics';
 export { registerPromMetrics, type PromRegistryLike, type PromMetricsOptions, type MetricFamilySource } from './observability/prom-metrics';
 export {

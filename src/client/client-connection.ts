@@ -13,6 +13,9 @@ import {
   PrefaceStatus,
 } from '../protocol/frame';
 import { ClientStream, type ClientStreamOwner } from '../stream/client-stream';
+import type { OutboundStream } from '../stream/outbound-stream';
+import { InputStreams, type OpenedInput } from '../stream/input-calls';
+import { DEFAULT_STREAM_WINDOW, type StreamWindow } from '../stream/stream-window';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { readTunnelAnswer, tunnelRequest } from '../protocol/tunnel';
@@ -44,6 +47,8 @@ export interface ClientConnectionOptions {
   keepaliveTimeoutMs: number;
   /** Close the connection when an incomplete frame from the server receives no byte for this long. */
   frameStallTimeoutMs: number;
+  /** The window granted to each server or bidi stream's items (default 64 items, 1 MiB). */
+  streamWindow?: StreamWindow;
   /** Open the connection through an HTTP port with `CONNECT /myrpc` before the preface. */
   httpTunnel?: boolean;
   /** The server sent GOAWAY: open a new connection for new calls. */
@@ -59,6 +64,10 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
   private readonly streams = new Map<number, ClientStream>();
   /** The server acknowledged streams in its preface. */
   private serverStreams = false;
+  /** The server acknowledged client and bidi streams in its preface. */
+  private serverClientStreams = false;
+  /** The sending ends of client and bidi streams. */
+  private readonly inputs: InputStreams;
   private readonly pings = new Map<number, { timer: NodeJS.Timeout; done: (err?: RpcError) => void }>();
   private nextId = 0;
   private serverMaxFrameBytes = 0;
@@ -77,6 +86,15 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     private readonly socket: Duplex,
     private readonly options: ClientConnectionOptions,
   ) {
+    this.inputs = new InputStreams({
+      remote: this.remote,
+      codec: options.codec,
+      serverMaxFrameBytes: () => this.serverMaxFrameBytes,
+      writable: () => this.state !== 'closed',
+      write: (kind, id, payload) => this.writer.write(kind, id, payload),
+      failCall: (id, err) => this.failCall(id, err),
+      strayWindow: (id) => this.strayWindow(id),
+    });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.handshakeFailed?.(unavailable(`cannot connect to ${this.remote}: ${err.code ?? err.message}`));
       this.closeReason ??= unavailable(`connection to ${this.remote} failed: ${err.code ?? err.message}`);
@@ -203,11 +221,108 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       );
     }
     const id = this.allocateId();
-    const stream = new ClientStream(this, id, what, timeoutMs, signal);
+    const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
+    const stream = new ClientStream(this, id, what, timeoutMs, signal, window);
     this.streams.set(id, stream);
     this.writer.write(FrameKind.REQUEST, id, payload);
-    this.sendWindow(id, ...ClientStream.initialWindow);
+    this.sendWindow(id, window.messages, window.bytes);
     return stream;
+  }
+
+  /**
+   * Opens a client stream (the caller has checked `isReady`): REQUEST with the other arguments, then the
+   * items of `input` as the server grants credit. Resolves with the handler's result.
+   */
+  upload(
+    service: string,
+    method: string,
+    input: unknown,
+    args: unknown[],
+    deadline: number,
+    signal?: AbortSignal,
+    metadata?: Record<string, string>,
+  ): Promise<unknown> {
+    const what = `${service}.${method}`;
+    let opened: OpenedInput;
+    let id: number;
+    let out: OutboundStream;
+    try {
+      this.checkSpeaks(what, 'client');
+      opened = this.inputs.encodeOpen(what, service, method, args, deadline, signal, metadata);
+      id = this.allocateId();
+      out = this.inputs.add(id, what, input);
+    } catch (err) {
+      return Promise.reject(err as RpcError);
+    }
+    return new Promise((resolve, reject) => {
+      const ok = (value: unknown): void => {
+        this.inputs.stop(id);
+        resolve(value);
+      };
+      const fail = (err: RpcError): void => {
+        this.inputs.stop(id);
+        reject(err);
+      };
+      this.pending.set(id, new PendingCall(this, id, service, method, this.writer.flushes, opened.timeoutMs, signal, ok, fail));
+      this.writer.write(FrameKind.REQUEST, id, opened.payload);
+      out.start();
+    });
+  }
+
+  /** Opens a bidi stream (the caller has checked `isReady`): the items of `input` go out as for `upload`, the answers come back as for `openStream`. */
+  openBidi(
+    service: string,
+    method: string,
+    input: unknown,
+    args: unknown[],
+    deadline: number,
+    signal?: AbortSignal,
+    metadata?: Record<string, string>,
+  ): ClientStream {
+    const what = `${service}.${method}`;
+    this.checkSpeaks(what, 'bidi');
+    const opened = this.inputs.encodeOpen(what, service, method, args, deadline, signal, metadata);
+    const id = this.allocateId();
+    const out = this.inputs.add(id, what, input);
+    const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
+    const stream = new ClientStream(this, id, what, opened.timeoutMs, signal, window);
+    this.streams.set(id, stream);
+    this.writer.write(FrameKind.REQUEST, id, opened.payload);
+    this.sendWindow(id, window.messages, window.bytes);
+    out.start();
+    return stream;
+  }
+
+  private checkSpeaks(what: string, kind: 'client' | 'bidi'): void {
+    if (this.serverClientStreams && (kind === 'client' || this.serverStreams)) return;
+    throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak ${kind} streams`, { mayHaveRun: false });
+  }
+
+  /**
+   * The server granted credit for items to a call that sends none: the method takes a stream (a unary or
+   * server-stream call by name to a client or bidi method), and would wait for items until its deadline.
+   * A grant racing the end of a call is ignored.
+   */
+  private strayWindow(id: number): void {
+    const what = this.pending.get(id)?.what ?? this.streams.get(id)?.what;
+    if (what === undefined) return;
+    const how = 'call it through a proxy, or with clientStream() or bidiStream()';
+    this.failCall(id, new RpcError(RpcCode.INVALID_ARGUMENT, `${what} takes a stream of items as its first argument: ${how}`));
+  }
+
+  /** A client or bidi stream's input failed on this side: cancel the call on the server, fail it with `err`. */
+  private failCall(id: number, err: RpcError): void {
+    const call = this.pending.get(id);
+    const stream = this.streams.get(id);
+    if (call !== undefined) {
+      this.abandon(id);
+      call.reject(err);
+    } else if (stream !== undefined) {
+      this.streams.delete(id);
+      if (this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
+      stream.end(err);
+    }
+    if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
 
   sendWindow(id: number, messages: number, bytes: number): void {
@@ -215,6 +330,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
   }
 
   abandonStream(id: number): void {
+    this.inputs.stop(id);
     if (this.streams.delete(id) && this.state !== 'closed') this.writer.write(FrameKind.CANCEL, id, undefined);
     if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
@@ -284,7 +400,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       const preface = encodePreface({
         version: PROTOCOL_VERSION,
         codec: options.codec.id,
-        status: PrefaceFlags.STREAMS,
+        status: PrefaceFlags.STREAMS | PrefaceFlags.CLIENT_STREAMS,
         maxFrameBytes: options.maxFrameBytes,
       });
       const finish = (err?: RpcError): void => {
@@ -338,9 +454,11 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     }
     if (bytes.length < PREFACE_BYTES) return undefined;
     const preface = decodePreface(bytes);
-    // A server that speaks streams acknowledges them; an older one answers a plain 0.
-    this.serverStreams = preface.status === (PrefaceFlags.FEATURES_ACCEPTED | PrefaceFlags.STREAMS);
-    if (preface.status !== PrefaceStatus.OK && !this.serverStreams) {
+    // A server that speaks streams acknowledges those it speaks; an older one answers a plain 0.
+    const accepted = (preface.status & PrefaceFlags.FEATURES_ACCEPTED) !== 0;
+    this.serverStreams = accepted && (preface.status & PrefaceFlags.STREAMS) !== 0;
+    this.serverClientStreams = accepted && (preface.status & PrefaceFlags.CLIENT_STREAMS) !== 0;
+    if (preface.status !== PrefaceStatus.OK && !accepted) {
       if (bytes.length < PREFACE_BYTES + 2) return undefined;
       const n = bytes.readUInt16BE(PREFACE_BYTES);
       if (bytes.length < PREFACE_BYTES + 2 + n) return undefined;
@@ -426,6 +544,8 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
         return this.writer.write(FrameKind.PONG, id, undefined);
       case FrameKind.GOAWAY:
         return this.onGoAway(payload);
+      case FrameKind.WINDOW:
+        return this.inputs.onWindow(id, payload);
       default:
         return this.close(unavailable(`unexpected frame kind ${kind} from ${this.remote}`));
     }
@@ -454,6 +574,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       value = this.options.codec.decode(payload);
     } catch {
       this.streams.delete(id);
+      this.inputs.stop(id);
       this.writer.write(FrameKind.CANCEL, id, undefined);
       return stream.end(
         new RpcError(RpcCode.INTERNAL, `${stream.what}: malformed stream payload from server after ${stream.delivered} items`),
@@ -461,6 +582,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     }
     if (kind === FrameKind.STREAM_ITEM) return stream.push(value, payload.length);
     this.streams.delete(id);
+    this.inputs.stop(id);
     stream.end(kind === FrameKind.ERROR ? RpcError.fromWire(value) : undefined);
     if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
@@ -510,6 +632,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       );
     }
     for (const ping of [...this.pings.values()]) ping.done(reason);
+    this.inputs.stopAll();
     const streams = [...this.streams.values()];
     this.streams.clear();
     for (const s of streams)

@@ -2,6 +2,8 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import * as L from '../util/limits';
 import { integerLimit, positiveTimeoutMs, timeoutOrZeroMs } from '../util/option-checks';
 import type { RpcClientOptions } from './rpc-client';
+import type { StreamWindow } from '../stream/stream-window';
+import { resolveStreamWindow } from '../stream/window-options';
 
 /** Every timeout and limit of a client, checked (a `RangeError` naming the option) and defaulted. */
 export interface ClientLimits {
@@ -14,6 +16,8 @@ export interface ClientLimits {
   readonly keepaliveMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly frameStallTimeoutMs: number;
+  /** The window granted to each server or bidi stream's items. */
+  readonly streamWindow: StreamWindow;
 }
 
 export function resolveClientLimits(o: RpcClientOptions): ClientLimits {
@@ -33,5 +37,6 @@ export function resolveClientLimits(o: RpcClientOptions): ClientLimits {
     keepaliveMs: timeoutOrZeroMs('keepaliveMs', o.keepaliveMs, L.DEFAULT_KEEPALIVE_MS),
     keepaliveTimeoutMs: positiveTimeoutMs('keepaliveTimeoutMs', o.keepaliveTimeoutMs, L.DEFAULT_KEEPALIVE_TIMEOUT_MS),
     frameStallTimeoutMs: positiveTimeoutMs('frameStallTimeoutMs', o.frameStallTimeoutMs, L.DEFAULT_FRAME_STALL_TIMEOUT_MS),
+    streamWindow: resolveStreamWindow(o),
   };
 }

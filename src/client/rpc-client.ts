@@ -6,6 +6,7 @@ import type { ServiceDefinition } from '../metadata/service-definition';
 import { clampDelay, unrefTimer } from '../util/timers';
 import { callDeadline, type CallOptions } from './call-options';
 import { resolveClientLimits, type ClientLimits } from './client-limits';
+import type { StreamWindowOptions } from '../stream/window-options';
 import { positiveTimeoutMs } from '../util/option-checks';
 import { ClientConnection } from './client-connection';
 import { socketConnector, tcpConnector, tlsConnector, type Connector, type CreateConnection } from '../transport/connector';
@@ -16,7 +17,7 @@ import { checkInterceptors, compose, type ClientCallInfo, type ClientInterceptor
 import type { ClientStream } from '../stream/client-stream';
 import { LazyStream } from '../stream/lazy-stream';
 import { streamResultOf } from '../stream/stream-interceptors';
-import { streamKind } from '../stream/stream-stats';
+import { methodKind } from '../stream/stream-stats';
 
 export {
   DEFAULT_CALL_TIMEOUT_MS,
@@ -25,7 +26,7 @@ export {
   DEFAULT_CLIENT_WRITE_TIMEOUT_MS,
 } from '../util/limits';
 
-export interface RpcClientOptions {
+export interface RpcClientOptions extends StreamWindowOptions {
   host?: string;
   port: number;
   /** `'json'` (default), `'msgpack'`, or a registered Codec. */
@@ -162,7 +163,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
       return this.openStream({ service, method, args, deadline, signal, metadata });
     }
     const definition = def?.methods.get(method);
-    const kind = definition ? streamKind((def?.target.prototype as Record<string, unknown>)[method], definition.options.stream) : 'server';
+    const kind = definition ? methodKind((def?.target.prototype as Record<string, unknown>)[method], definition.options.stream) : 'server';
     const metadata = { ...this.metadata, ...options?.metadata };
     return streamResultOf(
       await this.chain({ service, method, definition, args, metadata, deadline, signal, kind }),
@@ -178,6 +179,42 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     if (c.signal?.aborted) throw cancelledError(what, c.signal, false);
     const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(what, c.deadline, c.signal);
     return conn.openStream(c.service, c.method, c.args, c.deadline, c.signal, c.metadata);
+  }
+
+  /**
+   * Untyped client stream by names: `args[0]` is an `AsyncIterable` (or `Iterable`) of the items to send, pulled
+   * only as the server grants credit; the other arguments go with the request. Resolves with the handler's result.
+   */
+  async clientStream(service: string, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    const { conn, deadline, metadata } = await this.streamConnection(service, method, options);
+    return conn.upload(service, method, args[0], args.slice(1), deadline, options?.signal, metadata);
+  }
+
+  /** Untyped bidi stream by names: `args[0]` is sent as for {@link clientStream}, the answers arrive as for {@link stream}. */
+  async *bidiStream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
+    const { conn, deadline, metadata } = await this.streamConnection(service, method, options);
+    yield* conn.openBidi(service, method, args[0], args.slice(1), deadline, options?.signal, metadata);
+  }
+
+  clientStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    return this.clientStream(def.name, method, args, options);
+  }
+
+  bidiStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    return this.bidiStream(def.name, method, args, options);
+  }
+
+  private async streamConnection(
+    service: string,
+    method: string,
+    options: CallOptions | undefined,
+  ): Promise<{ conn: ClientConnection; deadline: number; metadata: Record<string, string> | undefined }> {
+    const deadline = callDeadline(options, this.defaultTimeoutMs);
+    const signal = options?.signal;
+    if (signal?.aborted) throw cancelledError(`${service}.${method}`, signal, false);
+    const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(`${service}.${method}`, deadline, signal);
+    const metadata = this.metadata === undefined ? options?.metadata : { ...this.metadata, ...options?.metadata };
+    return { conn, deadline, metadata };
   }
 
   /** Opens the connection now rather than on the first call. */

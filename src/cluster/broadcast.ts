@@ -37,6 +37,15 @@ export function broadcastProxy(
         mayHaveRun: false,
       });
     },
+    clientStreamMethod: (def, method) =>
+      Promise.reject(
+        new RpcError(RpcCode.UNIMPLEMENTED, `${def.name}.${method} is a client stream: streams cannot be broadcast`, { mayHaveRun: false }),
+      ),
+    bidiStreamMethod: (def, method) => {
+      throw new RpcError(RpcCode.UNIMPLEMENTED, `${def.name}.${method} is a bidi stream: streams cannot be broadcast`, {
+        mayHaveRun: false,
+      });
+    },
   };
   return createProxy(invoker, service, options);
 }

@@ -6,10 +6,10 @@ import type { Endpoint, EndpointInit, LoadInfo } from '../balancer/endpoint';
 import { extractShardKey } from '../balancer/shard-key';
 import { callDeadline, type CallOptions } from '../client/call-options';
 import { createProxy, type Invoker, type ServiceProxy } from '../client/proxy';
-import { DEFAULT_CALL_TIMEOUT_MS, type RpcClientOptions } from '../client/rpc-client';
+import { DEFAULT_CALL_TIMEOUT_MS, type RpcClient, type RpcClientOptions } from '../client/rpc-client';
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
-import { pinnedStream } from '../stream/cluster-stream';
+import { pinnedBidi, pinnedStream, pinnedUpload } from '../stream/cluster-stream';
 import { clusterStreamCall } from '../stream/stream-interceptors';
 import { broadcastProxy, runBroadcast, type BroadcastMode, type BroadcastProxy, type SettledBroadcastProxy } from './broadcast';
 import type { CircuitBreakerOptions } from './circuit-breaker';
@@ -207,6 +207,28 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     const endpoint = this.closed ? undefined : this.balancerFor(m, shardKey).pick({ service: m.service, method: m.name, shardKey });
     const state = endpoint && this.states.get(endpoint.id);
     return pinnedStream(state ? { id: state.endpoint.id, client: state.client } : undefined, m.service, m.name, args, options);
+  }
+
+  /** A client stream, pinned to one endpoint like a server stream (never failed over). */
+  clientStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    let target;
+    try {
+      target = this.streamTarget(def, method, args);
+    } catch (err) {
+      return Promise.reject(err as Error); // a missing shard key: a rejection, as for a unary call
+    }
+    return pinnedUpload(target, def.name, method, args, options);
+  }
+
+  /** A bidi stream, pinned to one endpoint like a server stream (never failed over). */
+  bidiStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    return pinnedBidi(this.streamTarget(def, method, args), def.name, method, args, options);
+  }
+
+  private streamTarget(def: ServiceDefinition, method: string, args: unknown[]): { id: string; client: RpcClient } | undefined {
+    const endpoint = this.closed ? undefined : this.endpointFor(def, method, args);
+    const state = endpoint && this.states.get(endpoint.id);
+    return state ? { id: state.endpoint.id, client: state.client } : undefined;
   }
 
   /** Balances (or routes by shard key) and retries; `options.deadline` is set. */

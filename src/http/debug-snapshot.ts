@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { histogramQuantile } from '../server/method-stats';
 import type { MethodTable } from '../server/method-table';
-import { streamKind, totalStreamStats, type StreamKind } from '../stream/stream-stats';
+import { methodKind, totalStreamStats, type MethodKind } from '../stream/stream-stats';
 
 /** Server-wide figures the debug page and /metrics show beside the per-method ones. */
 export interface ServerFigures {
@@ -29,7 +29,7 @@ export interface MethodSnapshot {
   /** Error counts by code. */
   codes: Record<string, number>;
   /** `unary`, or how the method streams: `server`, `client` or `bidi`. */
-  kind: StreamKind;
+  kind: MethodKind;
   /** Streams of this method open now (0 for a unary method). */
   streamsOpen: number;
   /** Streams of this method opened since start. */
@@ -75,7 +75,7 @@ export function debugSnapshot(table: MethodTable, figures: ServerFigures): Debug
         p50Ms: round(histogramQuantile(0.5, recent)),
         p99Ms: round(histogramQuantile(0.99, recent)),
         codes: Object.fromEntries(stats.codes),
-        kind: streamKind(handler, def.options.stream),
+        kind: methodKind(handler, def.options.stream),
         streamsOpen: stats.streams.open,
         streamsOpened: stats.streams.opened,
         itemsSent: stats.streams.itemsSent,

@@ -140,6 +140,10 @@ export class HttpGateway {
     } catch (err) {
       return sendError(res, err as RpcError);
     }
+    if (entry.input) {
+      const why = `${request.service}.${request.method} is a ${entry.kind} stream, which HTTP does not carry; call it over TCP`;
+      return sendError(res, new RpcError(RpcCode.UNIMPLEMENTED, why));
+    }
     if (entry.stream) {
       const host = {
         handleTimeoutMs: this.host.handleTimeoutMs,

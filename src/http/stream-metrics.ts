@@ -1,5 +1,5 @@
 import type { MethodEntry } from '../server/method-table';
-import { streamKind } from '../stream/stream-stats';
+import { methodKind } from '../stream/stream-stats';
 import type { MetricFamily, MetricSample } from './metrics';
 
 /**
@@ -12,7 +12,7 @@ export function streamFamilies(entries: readonly MethodEntry[]): MetricFamily[] 
   const sent: MetricSample[] = [];
   const received: MetricSample[] = [];
   for (const { def, stats, handler } of entries) {
-    if (streamKind(handler, def.options.stream) === 'unary') continue;
+    if (methodKind(handler, def.options.stream) === 'unary') continue;
     const labels = { service: def.service, method: def.name };
     open.push({ labels, value: stats.streams.open });
     opened.push({ labels, value: stats.streams.opened });

@@ -1,6 +1,6 @@
 import type { MethodDefinition } from '../metadata/service-definition';
 import type { CallContext } from '../server/call-context';
-import type { StreamKind } from '../stream/stream-stats';
+import type { MethodKind } from '../stream/stream-stats';
 
 /** How a server call reached the server. */
 export type CallTransport = 'tcp' | 'http' | 'tunnel';
@@ -50,7 +50,7 @@ export interface ClientCallInfo {
    * `unary` for a call with one answer; `server` (or `client`, `bidi`) for a stream, whose `next` resolves with
    * a {@link ClientStreamResult} once the stream is open, instead of the answer.
    */
-  readonly kind: StreamKind;
+  readonly kind: MethodKind;
 }
 
 /**

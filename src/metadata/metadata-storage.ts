@@ -46,10 +46,11 @@ export interface MethodOptions {
    */
   shardFailover?: 'next' | 'fail';
   /**
-   * `'server'`: the handler returns an `AsyncIterable` whose items are streamed to the caller (see
-   * docs/STREAMING.md). An `async *` method streams without it.
+   * `'server'`: the handler returns an `AsyncIterable` whose items are streamed to the caller (an `async *`
+   * method streams without it). `'client'`: the first parameter is an `AsyncIterable` of items sent by the
+   * caller, and the handler returns one result. `'bidi'`: both at once. See docs/STREAMING.md.
    */
-  stream?: 'server';
+  stream?: 'server' | 'client' | 'bidi';
 }
 
 export interface MethodRecord {

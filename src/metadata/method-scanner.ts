@@ -3,6 +3,7 @@ import type { AnyClass, MethodRecord, ParamRecord } from './metadata-storage';
 import { describeEntry, isParamType, normalizeParamEntry, type ParamType } from './param-types';
 import type { MethodDefinition, ShardKeyDefinition } from './service-definition';
 import { ServiceDefinitionError } from './service-definition-error';
+import { checkStreamOption } from '../stream/stream-kind';
 
 const PRIMITIVES = new Set<unknown>([String, Number, Boolean, Symbol, BigInt]);
 const PARAM_HELP = 'a class, Number, String, Boolean, Date, Uint8Array, Array, arrayOf(T) or a Standard Schema (zod, valibot, arktype)';
@@ -37,6 +38,7 @@ export function defineMethod(
   }
   const shardKey = findShardKey(where, record, params, paramTypes, contextIndex);
   checkTimeout(where, options.timeoutMs);
+  checkStreamOption(where, options.stream, paramTypes.length, shardKey?.index, fn);
   return { service, name: record.name, options, paramTypes, contextIndex, shardKey };
 }
 

@@ -42,11 +42,11 @@ export const FrameKind = {
   PONG: 6,
   /** server → client: shutting down, start no new calls here; payload `{reason}` */
   GOAWAY: 7,
-  /** server → client, on a connection that negotiated streams: one item of a server stream; payload the item */
+  /** server → client (and client → server for client streams): one item of a stream; payload the item */
   STREAM_ITEM: 8,
-  /** client → server: grant a server stream more credit; payload `[messages, bytes]` */
+  /** the receiver of a stream's items → their sender: grant more credit; payload `[messages, bytes]` */
   WINDOW: 9,
-  /** server → client: the server stream ended well; empty payload (a failure ends it with ERROR) */
+  /** the sender of a stream's items: all were sent; empty payload (a server's failure ends it with ERROR) */
   STREAM_END: 10,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
@@ -67,6 +67,8 @@ export const PrefaceStatus = {
 export const PrefaceFlags = {
   /** The peer speaks server streams (frame kinds 8 to 10). */
   STREAMS: 0x01,
+  /** The peer speaks client and bidi streams (kinds 8 and 10 from the client, 9 from the server). */
+  CLIENT_STREAMS: 0x02,
   /** Set in the server's status byte: accepted, the low bits are the features both sides use. */
   FEATURES_ACCEPTED: 0x80,
 } as const;

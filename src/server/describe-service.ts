@@ -5,7 +5,7 @@ import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { AnyClass } from '../metadata/metadata-storage';
 import { isArrayMarker, isStandardSchema, type ParamType } from '../metadata/param-types';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
-import { streamKind, type StreamKind } from '../stream/stream-stats';
+import { methodKind, type MethodKind } from '../stream/stream-stats';
 
 export const DESCRIBE_SERVICE = 'MyRpcDescribe';
 
@@ -29,7 +29,7 @@ export interface MethodDescription {
   timeoutMs?: number;
   idempotent: boolean;
   /** `unary`, or how the method streams: `server` (it answers with items), `client` or `bidi`. */
-  kind: StreamKind;
+  kind: MethodKind;
 }
 
 export interface ServiceDescription {
@@ -75,7 +75,7 @@ function describeMethod(m: MethodDefinition, schemas: Record<string, JsonSchema>
     name: m.name,
     params: m.paramTypes.map((type, index) => ({ index, ...describeType(type, schemas) })),
     idempotent: m.options.idempotent === true,
-    kind: streamKind(handler, m.options.stream),
+    kind: methodKind(handler, m.options.stream),
   };
   if (m.shardKey) out.shardKey = { index: m.shardKey.index, path: m.shardKey.path.join('.') };
   if (m.options.timeoutMs !== undefined) out.timeoutMs = m.options.timeoutMs;

@@ -7,7 +7,9 @@ import type { MethodDefinition, ServiceDefinition } from '../metadata/service-de
 import { scanService, ServiceDefinitionError } from '../metadata/service-scanner';
 import { buildArgumentChecker, type ArgumentChecker } from './argument-checker';
 import { MethodStats } from './method-stats';
-import { isServerStream } from '../stream/stream-window';
+import { streamKindOf, takesInputStream, type StreamKind } from '../stream/stream-kind';
+import { inputStreamChecker, itemCheck } from '../stream/inbound-stream';
+import type { ParamCheck } from './param-checks';
 
 /** One callable method of a registered service instance. */
 export interface MethodEntry {
@@ -16,8 +18,14 @@ export interface MethodEntry {
   readonly handler: (...args: unknown[]) => unknown;
   readonly checkArgs: ArgumentChecker;
   readonly stats: MethodStats;
-  /** Decided once at registration: the method streams its result (src/stream/). */
+  /** Decided once at registration: the method streams its result (server and bidi streams, src/stream/). */
   readonly stream: boolean;
+  /** Decided once at registration: the caller streams the first parameter (client and bidi streams). */
+  readonly input: boolean;
+  /** The method's shape; undefined for a unary method. */
+  readonly kind: StreamKind | undefined;
+  /** For client and bidi streams: the check each item of the input passes (the first parameter's type), if any. */
+  readonly itemCheck?: ParamCheck;
   /** The method's interceptor chain, or undefined when it has none (the call path then calls the handler directly). */
   chain: ServerNext | undefined;
 }
@@ -67,13 +75,18 @@ export class MethodTable {
     const methods = new Map<string, MethodEntry>();
     for (const m of def.methods.values()) {
       const handler = (instance as Record<string, unknown>)[m.name] as (...args: unknown[]) => unknown;
+      const kind = streamKindOf(handler, m.options.stream);
+      const input = takesInputStream(kind);
       const entry: MethodEntry = {
         def: m,
         instance,
         handler,
-        checkArgs: buildArgumentChecker(m, this.validatorOptions),
+        checkArgs: input ? inputStreamChecker(m, this.validatorOptions) : buildArgumentChecker(m, this.validatorOptions),
         stats: new MethodStats(),
-        stream: isServerStream(handler, m.options.stream),
+        stream: kind === 'server' || kind === 'bidi',
+        input,
+        kind,
+        itemCheck: input ? itemCheck(m, this.validatorOptions) : undefined,
         chain: undefined,
       };
       entry.chain = buildServerChain(entry, def.target, this.interceptors);

@@ -21,10 +21,11 @@ import { MethodTable } from './method-table';
 import { ServerConnection } from './server-connection';
 import { ByteBudget } from './byte-budget';
 import { resolveServerLimits } from './server-limits';
+import type { StreamWindowOptions } from '../stream/window-options';
 
 export { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HANDLE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS, DEFAULT_GRACE_MS } from '../util/limits';
 
-export interface RpcServerOptions {
+export interface RpcServerOptions extends StreamWindowOptions {
   /** Largest frame payload accepted, in bytes; announced to clients in the preface. Default 16 MiB. */
   maxFrameBytes?: number;
   /** A peer that has not sent its preface by then is dropped. Default 10 s. */

@@ -135,6 +135,14 @@ export class ServerCall {
     this.ctx?.abort(new RpcError(RpcCode.CANCELLED, reason));
   }
 
+  /** The call broke a rule (e.g. of its input stream): abort the handler and answer `err`. */
+  abort(err: RpcError): void {
+    if (this.done) return;
+    this.end(err.code);
+    this.ctx?.abort(err);
+    this.owner.sendError(this.id, err);
+  }
+
   /** Shutdown's grace period is over: abort the handler and tell the client. */
   abortForShutdown(): void {
     if (this.done) return;

@@ -14,6 +14,8 @@ import {
   type Preface,
 } from '../protocol/frame';
 import { ServerStream, type StreamOwner } from '../stream/server-stream';
+import { InboundTable } from '../stream/inbound-table';
+import { DEFAULT_STREAM_WINDOW, type StreamWindow } from '../stream/stream-window';
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { fitErrorPayload } from '../protocol/error-fit';
@@ -48,6 +50,8 @@ export interface ServerConnectionSettings {
   readonly idleTimeoutMs: number;
   /** Server-wide bytes held in incomplete frames and output. */
   readonly budget: ByteBudget;
+  /** The window granted to each client or bidi stream's input (default 256 items, 1 MiB). */
+  readonly streamWindow?: StreamWindow;
   /** A peer broke the protocol (bad preface, broken frame, truncated stream). */
   onClientError(err: RpcError, peer: string): void;
   onHandlerError(err: unknown, service: string, method: string): void;
@@ -80,6 +84,11 @@ export class ServerConnection implements CallOwner, StreamOwner {
   private readonly calls = new Map<number, ServerCall | ServerStream>();
   /** The client announced server streams in its preface. */
   private streams = false;
+  /** The client announced client and bidi streams in its preface. */
+  private clientStreams = false;
+  private readonly inputs: InboundTable;
+  /** Calls in flight that exchange stream frames (server, client and bidi streams). */
+  private readonly streamIds = new Set<number>();
   private draining = false;
   private paused: PauseReason | undefined;
   private resumeScheduled = false;
@@ -100,6 +109,7 @@ export class ServerConnection implements CallOwner, StreamOwner {
     this.peer = net.remoteAddress ? `${net.remoteAddress}:${net.remotePort ?? '?'}` : 'memory';
     this.peerIdentity = peerIdentityOf(socket);
     this.liveness = new Liveness(settings);
+    this.inputs = new InboundTable(this, settings.streamWindow ?? DEFAULT_STREAM_WINDOW);
     // Not every transport is a TCP socket (TLS, in-memory pairs).
     net.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -181,8 +191,14 @@ export class ServerConnection implements CallOwner, StreamOwner {
     if (payload !== undefined) this.writer?.write(FrameKind.ERROR, id, payload);
   }
 
+  sendWindow(id: number, messages: number, bytes: number): void {
+    this.writer?.write(FrameKind.WINDOW, id, this.codec.encode([messages, bytes]));
+  }
+
   release(id: number): void {
     this.calls.delete(id);
+    this.inputs.release(id);
+    this.streamIds.delete(id);
     if (this.paused === 'calls') this.scheduleResume();
     // The call writes its answer right after release(): end the connection only once that answer is queued.
     if (this.draining && this.calls.size === 0) queueMicrotask(() => this.settings.onIdle(this));
@@ -234,7 +250,9 @@ export class ServerConnection implements CallOwner, StreamOwner {
   private pressure(): PauseReason | undefined {
     const held = this.account();
     if ((this.writer?.backlogBytes ?? 0) > this.settings.outputHighWaterBytes) return 'output';
-    if (this.calls.size >= this.settings.maxConcurrentCalls) return 'calls';
+    // Open streams need their WINDOW and item frames read to make progress: with streams in flight the
+    // connection is read on, and requests over the limit are refused instead (onRequest).
+    if (this.calls.size >= this.settings.maxConcurrentCalls && this.streamIds.size === 0) return 'calls';
     if (this.settings.budget.exhausted && held > BUDGET_FREE_BYTES) return 'budget';
     return undefined;
   }
@@ -354,7 +372,9 @@ export class ServerConnection implements CallOwner, StreamOwner {
     this.state = 'open';
     // Old clients send 0 here and get status 0; a client that announces streams gets them acknowledged.
     this.streams = (bytes[7] & PrefaceFlags.STREAMS) !== 0;
-    if (this.streams) reply.status = PrefaceFlags.FEATURES_ACCEPTED | PrefaceFlags.STREAMS;
+    this.clientStreams = (bytes[7] & PrefaceFlags.CLIENT_STREAMS) !== 0;
+    const features = bytes[7] & (PrefaceFlags.STREAMS | PrefaceFlags.CLIENT_STREAMS);
+    if (features !== 0) reply.status = PrefaceFlags.FEATURES_ACCEPTED | features;
     this.socket.write(encodePreface(reply));
     const settings = this.settings;
     this.writer = new FrameWriter(this.socket, {
@@ -406,6 +426,10 @@ export class ServerConnection implements CallOwner, StreamOwner {
         return this.writer?.write(FrameKind.PONG, id, undefined);
       case FrameKind.WINDOW:
         return this.onWindow(id, payload);
+      case FrameKind.STREAM_ITEM:
+      case FrameKind.STREAM_END:
+        if (this.clientStreams) return this.onInput(kind, id, payload);
+        return this.failConnection(new RpcError(RpcCode.INVALID_ARGUMENT, `unexpected frame kind ${kind} from a client`));
       case FrameKind.PONG:
       case FrameKind.ERROR:
         return;
@@ -433,31 +457,68 @@ export class ServerConnection implements CallOwner, StreamOwner {
     } catch (err) {
       return this.sendError(id, err as RpcError, true);
     }
-    if (entry.stream) return this.startStream(id, entry, request);
-    const call = new ServerCall(this, id, entry, request, Date.now(), this.settings.handleTimeoutMs);
-    call.start(request.args);
-    // A synchronous handler has answered already: registering it would only churn the map (a measured 12-17 %
-    // of the server's CPU for small calls). Only calls still running can be cancelled or aborted.
-    if (!call.finished) this.calls.set(id, call);
+    if (this.calls.size >= this.settings.maxConcurrentCalls) return this.refuseOverLimit(id);
+    if (entry.stream || entry.input) return this.startStream(id, entry, request);
+    this.startCall(id, entry, request, request.args);
   }
 
   private startStream(id: number, entry: MethodEntry, request: RequestMessage): void {
-    if (!this.streams) {
-      const what = `${entry.def.service}.${entry.def.name}`;
+    const what = `${entry.def.service}.${entry.def.name}`;
+    if (entry.stream && !this.streams) {
       return this.sendError(
         id,
         new RpcError(RpcCode.UNIMPLEMENTED, `${what} is a server stream and this connection did not announce streams in its preface`),
         true,
       );
     }
+    if (entry.input && !this.clientStreams) {
+      const why = `${what} is a ${entry.kind} stream and this connection did not announce client streams in its preface`;
+      return this.sendError(id, new RpcError(RpcCode.UNIMPLEMENTED, why), true);
+    }
+    this.streamIds.add(id);
+    // A client or bidi stream's handler gets the caller's items as its first argument.
+    const args = entry.input ? [this.inputs.open(id, entry), ...request.args] : request.args;
+    if (!entry.stream) return this.startCall(id, entry, request, args);
     const stream = new ServerStream(this, id, entry, request, this.settings.handleTimeoutMs);
     this.calls.set(id, stream);
-    stream.start(request.args);
+    stream.start(args);
+  }
+
+  /** A call answered once: a unary call, or a client stream (whose input is `args[0]`). */
+  private startCall(id: number, entry: MethodEntry, request: RequestMessage, args: unknown[]): void {
+    const call = new ServerCall(this, id, entry, request, Date.now(), this.settings.handleTimeoutMs);
+    call.start(args);
+    // A synchronous handler has answered already: registering it would only churn the map (a measured 12-17 %
+    // of the server's CPU for small calls). Only calls still running can be cancelled or aborted.
+    if (!call.finished) this.calls.set(id, call);
+  }
+
+  /** Reached only while streams are open on the connection (otherwise reading pauses at the limit). */
+  private refuseOverLimit(id: number): void {
+    const max = this.settings.maxConcurrentCalls;
+    const why = `${max} calls are running on this connection (maxConcurrentCalls), streams among them; the request was not run`;
+    this.sendError(id, new RpcError(RpcCode.RESOURCE_EXHAUSTED, why), true);
+  }
+
+  /** An item or the end of a client or bidi stream's input; a frame that breaks the rules fails that call. */
+  private onInput(kind: FrameKind, id: number, payload: Buffer): void {
+    const err = this.inputs.onFrame(kind, id, payload, this.codec);
+    if (err === undefined) return;
+    this.settings.onClientError(err, this.peer);
+    const call = this.calls.get(id);
+    if (call === undefined) return this.sendError(id, err);
+    this.inputs.release(id, err);
+    call.abort(err);
   }
 
   private onWindow(id: number, payload: Buffer): void {
     const stream = this.calls.get(id);
-    if (!(stream instanceof ServerStream)) return; // a grant racing the stream's end
+    if (stream === undefined) return; // a grant racing the stream's end
+    if (!(stream instanceof ServerStream)) {
+      const err = new RpcError(RpcCode.INVALID_ARGUMENT, `WINDOW for ${stream.service}.${stream.method}, which sends no stream items`);
+      this.settings.onClientError(err, this.peer);
+      return stream.abort(err);
+    }
     let value: unknown;
     try {
       value = this.codec.decode(payload);
@@ -496,6 +557,7 @@ export class ServerConnection implements CallOwner, StreamOwner {
     this.state = 'closed';
     this.account();
     this.writer?.close();
+    this.inputs.failAll(new RpcError(RpcCode.UNAVAILABLE, 'the client disconnected'));
     for (const call of [...this.calls.values()]) call.cancel('client disconnected');
     this.settings.onClosed(this);
   }

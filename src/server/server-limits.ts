@@ -3,6 +3,8 @@ import { DEFAULT_HTTP_MAX_BODY_BYTES } from '../http/http-gateway';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame';
 import * as L from '../util/limits';
 import { integerLimit, positiveTimeoutMs, timeoutOrZeroMs } from '../util/option-checks';
+import type { StreamWindow } from '../stream/stream-window';
+import { resolveStreamWindow } from '../stream/window-options';
 
 /** Every timeout and limit of a server, checked (a `RangeError` naming the option) and defaulted. */
 export interface ServerLimits {
@@ -18,6 +20,8 @@ export interface ServerLimits {
   readonly keepaliveTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly httpMaxBodyBytes: number;
+  /** The window granted to the input of each client or bidi stream. */
+  readonly streamWindow: StreamWindow;
 }
 
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
@@ -36,5 +40,6 @@ export function resolveServerLimits(o: RpcServerOptions): ServerLimits {
     keepaliveTimeoutMs: positiveTimeoutMs('keepaliveTimeoutMs', o.keepaliveTimeoutMs, L.DEFAULT_KEEPALIVE_TIMEOUT_MS),
     idleTimeoutMs: timeoutOrZeroMs('idleTimeoutMs', o.idleTimeoutMs, L.DEFAULT_IDLE_TIMEOUT_MS),
     httpMaxBodyBytes: integerLimit('httpMaxBodyBytes', o.httpMaxBodyBytes, DEFAULT_HTTP_MAX_BODY_BYTES, 1, MAX_BYTES),
+    streamWindow: resolveStreamWindow(o),
   };
 }

@@ -1,6 +1,6 @@
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import { clampDelay, unrefTimer } from '../util/timers';
-import { DEFAULT_STREAM_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_MESSAGES } from './stream-window';
+import { DEFAULT_STREAM_WINDOW, DEFAULT_STREAM_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_MESSAGES, type StreamWindow } from './stream-window';
 
 /** What a client stream needs from its connection. */
 export interface ClientStreamOwner {
@@ -34,6 +34,8 @@ export class ClientStream implements AsyncIterableIterator<unknown> {
     readonly what: string,
     timeoutMs: number,
     private readonly signal: AbortSignal | undefined,
+    /** The window granted with the request, and given back as the consumer takes items. */
+    private readonly window: StreamWindow = DEFAULT_STREAM_WINDOW,
   ) {
     this.timer = unrefTimer(
       setTimeout(
@@ -125,7 +127,7 @@ export class ClientStream implements AsyncIterableIterator<unknown> {
     this.takenMessages += 1;
     this.takenBytes += payloadBytes;
     if (this.ended) return;
-    if (this.takenMessages >= DEFAULT_STREAM_WINDOW_MESSAGES / 2 || this.takenBytes >= DEFAULT_STREAM_WINDOW_BYTES / 2) {
+    if (this.takenMessages >= this.window.messages / 2 || this.takenBytes >= this.window.bytes / 2) {
       this.owner.sendWindow(this.id, this.takenMessages, this.takenBytes);
       this.takenMessages = 0;
       this.takenBytes = 0;

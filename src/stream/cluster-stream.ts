@@ -34,3 +34,49 @@ export async function* pinnedStream(
     throw new RpcError(RpcCode.UNAVAILABLE, message, { cause: err, mayHaveRun: delivered > 0 || err.mayHaveRun });
   }
 }
+
+/**
+ * A cluster client stream, pinned like {@link pinnedStream}: the items go to the one endpoint picked as it opens,
+ * and a lost endpoint fails the call with `UNAVAILABLE` rather than sending it elsewhere (the items already
+ * taken from the caller's iterable cannot be taken again).
+ */
+export async function pinnedUpload(
+  target: StreamTarget | undefined,
+  service: string,
+  method: string,
+  args: unknown[],
+  options: CallOptions | undefined,
+): Promise<unknown> {
+  const what = `${service}.${method}`;
+  if (target === undefined) throw new RpcError(RpcCode.UNAVAILABLE, `${what}: no endpoint available for the stream`, { mayHaveRun: false });
+  try {
+    return await target.client.clientStream(service, method, args, options);
+  } catch (err) {
+    if (!RpcError.is(err) || err.code !== RpcCode.UNAVAILABLE) throw err;
+    const message = `${what}: the client stream to ${target.id} failed (${err.message}); streams stay on one endpoint and are not failed over`;
+    throw new RpcError(RpcCode.UNAVAILABLE, message, { cause: err, mayHaveRun: err.mayHaveRun });
+  }
+}
+
+/** A cluster bidi stream, pinned like {@link pinnedStream}. */
+export async function* pinnedBidi(
+  target: StreamTarget | undefined,
+  service: string,
+  method: string,
+  args: unknown[],
+  options: CallOptions | undefined,
+): AsyncGenerator<unknown, void, undefined> {
+  const what = `${service}.${method}`;
+  if (target === undefined) throw new RpcError(RpcCode.UNAVAILABLE, `${what}: no endpoint available for the stream`, { mayHaveRun: false });
+  let delivered = 0;
+  try {
+    for await (const item of target.client.bidiStream(service, method, args, options)) {
+      delivered++;
+      yield item;
+    }
+  } catch (err) {
+    if (!RpcError.is(err) || err.code !== RpcCode.UNAVAILABLE) throw err;
+    const message = `${what}: the stream from ${target.id} failed after ${delivered} items (${err.message}); streams stay on one endpoint and are not failed over`;
+    throw new RpcError(RpcCode.UNAVAILABLE, message, { cause: err, mayHaveRun: delivered > 0 || err.mayHaveRun });
+  }
+}

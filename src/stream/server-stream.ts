@@ -72,6 +72,19 @@ export class ServerStream {
     this.stop(new RpcError(RpcCode.CANCELLED, reason), false);
   }
 
+  /** The call broke a rule (e.g. of its input stream): stop the generator and answer `err`. */
+  abort(err: RpcError): void {
+    this.stop(err, true);
+  }
+
+  get service(): string {
+    return this.entry.def.service;
+  }
+
+  get method(): string {
+    return this.entry.def.name;
+  }
+
   abortForShutdown(): void {
     this.stop(new RpcError(RpcCode.UNAVAILABLE, `server shut down after ${this.sent} items of the stream`), true);
   }

@@ -3,7 +3,7 @@ import { callDeadline, type CallOptions } from '../client/call-options';
 import type { ClientNext, ClientStreamResult } from '../interceptors/interceptor';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
 import { LazyStream } from './lazy-stream';
-import { streamKind } from './stream-stats';
+import { methodKind } from './stream-stats';
 
 /**
  * Checks what a stream call's interceptor chain resolved with: an `AsyncIterable`, else `INTERNAL` naming the
@@ -33,7 +33,7 @@ export function clusterStreamCall(
 ): AsyncIterable<unknown> {
   return new LazyStream(async () => {
     const deadline = callDeadline(options, defaultTimeoutMs);
-    const kind = streamKind((def.target.prototype as Record<string, unknown>)[m.name], m.options.stream);
+    const kind = methodKind((def.target.prototype as Record<string, unknown>)[m.name], m.options.stream);
     const metadata = { ...options?.metadata };
     const call = { service: m.service, method: m.name, definition: m, args, metadata, deadline, signal: options?.signal, kind };
     return streamResultOf(await chain(call), `${m.service}.${m.name}`);

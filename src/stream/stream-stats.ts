@@ -1,15 +1,11 @@
-/** How a method moves data: one request and one answer, or a stream of items one way or both. */
-export type StreamKind = 'unary' | 'server' | 'client' | 'bidi';
+import { streamKindOf, type StreamKind } from './stream-kind';
 
-const DECLARED_KINDS: ReadonlySet<string> = new Set(['server', 'client', 'bidi']);
+/** How a method moves data: `unary` (one request, one answer), or the {@link StreamKind} of a stream. */
+export type MethodKind = 'unary' | StreamKind;
 
-/**
- * The kind of a method, decided from its `@Method({ stream })` option, else from the handler: an `async *`
- * method is a server stream, anything else unary.
- */
-export function streamKind(handler: unknown, declared: string | undefined): StreamKind {
-  if (declared !== undefined && DECLARED_KINDS.has(declared)) return declared as StreamKind;
-  return typeof handler === 'function' && handler.constructor.name === 'AsyncGeneratorFunction' ? 'server' : 'unary';
+/** The kind of a method, from its `@Method({ stream })` option, else its handler (`async *`: a server stream). */
+export function methodKind(handler: unknown, declared: unknown): MethodKind {
+  return streamKindOf(handler, declared) ?? 'unary';
 }
 
 /**

@@ -3,6 +3,15 @@ export const DEFAULT_STREAM_WINDOW_MESSAGES = 256;
 /** Byte credit of a server stream's window (encoded item payloads). */
 export const DEFAULT_STREAM_WINDOW_BYTES = 1024 * 1024;
 
+/** A stream's window: the credit its receiver grants as it opens, in items and in encoded payload bytes. */
+export interface StreamWindow {
+  readonly messages: number;
+  readonly bytes: number;
+}
+
+/** The window a receiver grants when none is configured. */
+export const DEFAULT_STREAM_WINDOW: StreamWindow = { messages: DEFAULT_STREAM_WINDOW_MESSAGES, bytes: DEFAULT_STREAM_WINDOW_BYTES };
+
 /** What a stream's sender may still send: items and payload bytes. */
 export class Credit {
   messages = 0;

@@ -29,8 +29,8 @@ import { encodeRequest } from '../../src/protocol/request';
 import { rawConnect, startServer } from '../helpers/servers';
 
 const VECTORS = {
-  clientPreface: '4d5952504301000101000000',
-  serverPreface: '4d5952504301008101000000',
+  clientPreface: '4d5952504301000301000000',
+  serverPreface: '4d5952504301008301000000',
   legacyClientPreface: '4d5952504301000001000000',
   legacyServerPreface: '4d5952504301000001000000',
   request: '0000001f01000000015b2243616c63756c61746f72222c22616464222c5b322c335d2c313030305d',
@@ -58,8 +58,15 @@ const VECTORS = {
   item0: '00000001080000000130',
   item1: '00000001080000000131',
   streamEnd: '000000000a00000001',
-  msgpackClientPreface: '4d5952504301010101000000',
-  msgpackServerPreface: '4d5952504301018101000000',
+  // Client streams (section 6.8), also checked against a real server in test/stream/client-stream-wire.test.ts.
+  uploadRequest: '0000001801000000015b2255706c6f6164222c2273756d222c5b5d2c313030305d',
+  uploadWindow: '0000000c09000000015b36342c313034383537365d',
+  item2: '00000001080000000132',
+  item3: '00000001080000000133',
+  uploadEnd: '000000000a00000001',
+  uploadResponse: '00000001020000000135',
+  msgpackClientPreface: '4d5952504301010301000000',
+  msgpackServerPreface: '4d5952504301018301000000',
   msgpackRequest: '00000016010000000194aa43616c63756c61746f72a3616464920203cd03e8',
   msgpackResponse: '00000001020000000105',
   version2Preface: '4d5952504302000001000000',
@@ -207,12 +214,13 @@ describe('wire bytes: the library encoders produce the documented bytes', () => 
     encodePreface({ version: PROTOCOL_VERSION, codec, status, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES }, reason);
 
   test('prefaces: client and server, JSON and MessagePack', () => {
-    const accepted = PrefaceFlags.FEATURES_ACCEPTED | PrefaceFlags.STREAMS;
-    assert.equal(preface(jsonCodec.id, PrefaceFlags.STREAMS).toString('hex'), VECTORS.clientPreface);
+    const announced = PrefaceFlags.STREAMS | PrefaceFlags.CLIENT_STREAMS;
+    const accepted = PrefaceFlags.FEATURES_ACCEPTED | announced;
+    assert.equal(preface(jsonCodec.id, announced).toString('hex'), VECTORS.clientPreface);
     assert.equal(preface(jsonCodec.id, accepted).toString('hex'), VECTORS.serverPreface);
     assert.equal(preface(jsonCodec.id).toString('hex'), VECTORS.legacyClientPreface);
     assert.equal(preface(jsonCodec.id).toString('hex'), VECTORS.legacyServerPreface);
-    assert.equal(preface(msgpackCodec.id, PrefaceFlags.STREAMS).toString('hex'), VECTORS.msgpackClientPreface);
+    assert.equal(preface(msgpackCodec.id, announced).toString('hex'), VECTORS.msgpackClientPreface);
     assert.equal(preface(msgpackCodec.id, accepted).toString('hex'), VECTORS.msgpackServerPreface);
     assert.equal(preface(jsonCodec.id).length, PREFACE_BYTES);
   });

@@ -195,3 +195,41 @@ test('a stream over HTTP (NDJSON) is counted, and a client that disconnects brin
   abort.abort();
   await backToZero('hold', 'the HTTP client disconnected');
 });
+
+@Service('Sink')
+class Sink {
+  @Method({ stream: 'client', params: [Number] })
+  async sum(items: AsyncIterable<number>): Promise<number> {
+    let total = 0;
+    for await (const x of items) total += x;
+    return total;
+  }
+
+  @Method({ stream: 'bidi', params: [Number] })
+  async *doubled(items: AsyncIterable<number>): AsyncGenerator<number> {
+    for await (const x of items) yield x * 2;
+  }
+}
+
+test('client and bidi streams count the items received, open while running, and back to 0 when done', async () => {
+  const sink = await startServer([new Sink()]);
+  try {
+    const proxy = sink.client().proxy(Sink);
+    const row = (method: string): MethodSnapshot => {
+      const m = sink.server.debugSnapshot().methods.find((x) => x.service === 'Sink' && x.method === method);
+      assert.ok(m, `no row for Sink.${method}`);
+      return m;
+    };
+    assert.equal(await proxy.sum([1, 2, 3, 4]), 10);
+    assert.deepEqual([row('sum').kind, row('sum').itemsReceived, row('sum').streamsOpened, row('sum').streamsOpen], ['client', 4, 1, 0]);
+    const got: number[] = [];
+    for await (const x of proxy.doubled([1, 2, 3])) got.push(x);
+    assert.deepEqual(got, [2, 4, 6]);
+    await until(() => row('doubled').streamsOpen === 0, WAIT_MS, 'the bidi stream to end');
+    const d = row('doubled');
+    assert.deepEqual([d.kind, d.itemsReceived, d.itemsSent, d.streamsOpened], ['bidi', 3, 3, 1]);
+    assert.equal(sink.server.debugSnapshot().server.streams.itemsReceived, 7);
+  } finally {
+    await sink.stop();
+  }
+});
