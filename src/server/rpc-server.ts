@@ -39,9 +39,9 @@ export interface RpcServerOptions extends StreamWindowOptions {
   writeTimeoutMs?: number;
   /** Output queued for one connection above which the server stops reading it until it drains. Default 2 MiB. */
   outputHighWaterBytes?: number;
-  /** Calls running at once on one connection; further requests wait unread in the socket. Default 100. */
+  /** Calls running at once on one connection; further requests wait unread in the socket (with streams open: refused with RESOURCE_EXHAUSTED). Default 100. */
   maxConcurrentCalls?: number;
-  /** Server-wide cap on bytes held in incomplete frames and queued output. Default 64 MiB. */
+  /** Server-wide cap on bytes held in incomplete frames, unread client-stream items and queued output. Default 64 MiB. */
   maxBufferedBytes?: number;
   /** A connection whose incomplete frame receives no byte for this long is dropped. Default 10 s. */
   frameStallTimeoutMs?: number;
@@ -272,7 +272,7 @@ export class RpcServer extends EventEmitter<ServerEvents> {
     return this.connections.size;
   }
 
-  /** Bytes held now in incomplete frames and queued output, over all connections (capped by `maxBufferedBytes`). */
+  /** Bytes held now in incomplete frames, client-stream items not yet taken and queued output, over all connections (capped by `maxBufferedBytes`). */
   get bufferedBytes(): number {
     return this.settings.budget.heldBytes;
   }

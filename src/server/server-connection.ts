@@ -94,6 +94,8 @@ export class ServerConnection implements CallOwner, StreamOwner {
   private resumeScheduled = false;
   /** What this connection counts in the server-wide budget. */
   private budgetedBytes = 0;
+  /** Payload bytes of client-stream items waiting for their handlers. */
+  private inputBytes = 0;
   private readonly liveness: Liveness;
   private lastCallAt = Date.now();
   private ticker: NodeJS.Timeout | undefined;
@@ -195,6 +197,14 @@ export class ServerConnection implements CallOwner, StreamOwner {
     this.writer?.write(FrameKind.WINDOW, id, this.codec.encode([messages, bytes]));
   }
 
+  inputHeld(deltaBytes: number): void {
+    this.inputBytes += deltaBytes;
+    if (this.state !== 'open') return;
+    if (deltaBytes > 0) return this.checkPressure(); // may pause the reader mid-chunk, before the next item
+    this.account(); // releases budget, waking connections paused for it
+    this.scheduleResume();
+  }
+
   release(id: number): void {
     this.calls.delete(id);
     this.inputs.release(id);
@@ -241,7 +251,7 @@ export class ServerConnection implements CallOwner, StreamOwner {
 
   /** Counts what this connection holds in the server-wide budget. */
   private account(): number {
-    const held = this.state === 'open' ? (this.reader?.heldBytes ?? 0) + (this.writer?.backlogBytes ?? 0) : 0;
+    const held = this.state === 'open' ? (this.reader?.heldBytes ?? 0) + (this.writer?.backlogBytes ?? 0) + this.inputBytes : 0;
     this.settings.budget.add(held - this.budgetedBytes);
     this.budgetedBytes = held;
     return held;

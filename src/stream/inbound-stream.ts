@@ -9,6 +9,12 @@ import type { StreamWindow } from './stream-window';
 export interface InboundOwner {
   /** Grants the client more credit for this stream (a WINDOW frame). */
   sendWindow(id: number, messages: number, bytes: number): void;
+  /**
+   * Items waiting for the handler grew (positive) or shrank (negative) by this many payload bytes: the
+   * connection counts them in the server-wide `maxBufferedBytes`, so handlers that do not read their input
+   * cannot make the server hold more than that over all connections.
+   */
+  inputHeld(deltaBytes: number): void;
 }
 
 /**
@@ -18,6 +24,8 @@ export interface InboundOwner {
  */
 export class InboundStream implements AsyncIterableIterator<unknown> {
   private readonly queue: { value: unknown; bytes: number }[] = [];
+  /** Payload bytes of the items in `queue`. */
+  private queuedBytes = 0;
   private waiter: { resolve: (r: IteratorResult<unknown>) => void; reject: (e: unknown) => void } | undefined;
   /** The client sent STREAM_END. */
   private inputEnded = false;
@@ -66,6 +74,8 @@ export class InboundStream implements AsyncIterableIterator<unknown> {
     if (this.closed) return undefined; // the handler stopped reading: the item is dropped
     if (this.waiter !== undefined) return void this.deliver(value, payloadBytes, this.takeWaiter());
     this.queue.push({ value, bytes: payloadBytes });
+    this.queuedBytes += payloadBytes;
+    this.owner.inputHeld(payloadBytes);
     return undefined;
   }
 
@@ -81,13 +91,17 @@ export class InboundStream implements AsyncIterableIterator<unknown> {
   fail(err: RpcError): void {
     if (this.closed || this.failure !== undefined) return;
     this.failure = err;
-    this.queue.length = 0;
+    this.dropQueue();
     if (this.waiter !== undefined) this.takeWaiter().reject(err);
   }
 
   next(): Promise<IteratorResult<unknown>> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const head = this.queue.shift();
+    if (head !== undefined) {
+      this.queuedBytes -= head.bytes;
+      this.owner.inputHeld(-head.bytes);
+    }
     if (head !== undefined) return new Promise((resolve, reject) => this.deliver(head.value, head.bytes, { resolve, reject }));
     if (this.inputEnded || this.closed) return Promise.resolve({ value: undefined, done: true });
     if (this.waiter !== undefined)
@@ -98,8 +112,15 @@ export class InboundStream implements AsyncIterableIterator<unknown> {
   /** The handler left its loop early: no more items are delivered, and the client gets no more credit. */
   return(): Promise<IteratorResult<unknown>> {
     this.closed = true;
-    this.queue.length = 0;
+    this.dropQueue();
     return Promise.resolve({ value: undefined, done: true });
+  }
+
+  private dropQueue(): void {
+    this.queue.length = 0;
+    if (this.queuedBytes === 0) return;
+    this.owner.inputHeld(-this.queuedBytes);
+    this.queuedBytes = 0;
   }
 
   private takeWaiter(): NonNullable<InboundStream['waiter']> {
