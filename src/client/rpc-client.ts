@@ -117,7 +117,9 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
       this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) =>
         c.kind === 'unary'
           ? this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata })
-          : this.openStream(c),
+          : c.kind === 'server'
+            ? this.openStream(c)
+            : this.openInputStream(c),
       );
     }
   }
@@ -186,22 +188,68 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
    * only as the server grants credit; the other arguments go with the request. Resolves with the handler's result.
    */
   async clientStream(service: string, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    if (this.chain !== undefined) return this.chain(this.inputCallInfo(undefined, service, method, args, options, 'client'));
     const { conn, deadline, metadata } = await this.streamConnection(service, method, options);
     return conn.upload(service, method, args[0], args.slice(1), deadline, options?.signal, metadata);
   }
 
   /** Untyped bidi stream by names: `args[0]` is sent as for {@link clientStream}, the answers arrive as for {@link stream}. */
-  async *bidiStream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
-    const { conn, deadline, metadata } = await this.streamConnection(service, method, options);
-    yield* conn.openBidi(service, method, args[0], args.slice(1), deadline, options?.signal, metadata);
+  bidiStream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
+    return this.bidiCall(undefined, service, method, args, options);
   }
 
   clientStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-    return this.clientStream(def.name, method, args, options);
+    if (this.chain === undefined) return this.clientStream(def.name, method, args, options);
+    try {
+      return this.chain(this.inputCallInfo(def, def.name, method, args, options, 'client'));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   bidiStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
-    return this.bidiStream(def.name, method, args, options);
+    return this.bidiCall(def, def.name, method, args, options);
+  }
+
+  /** A bidi stream, opened on the consumer's first `next()`, through the interceptors when there are any. */
+  private bidiCall(
+    def: ServiceDefinition | undefined,
+    service: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+  ): AsyncGenerator<unknown, void, undefined> {
+    return new LazyStream(async () => {
+      if (this.chain !== undefined) {
+        const result = await this.chain(this.inputCallInfo(def, service, method, args, options, 'bidi'));
+        return streamResultOf(result, `${service}.${method}`);
+      }
+      const { conn, deadline, metadata } = await this.streamConnection(service, method, options);
+      return conn.openBidi(service, method, args[0], args.slice(1), deadline, options?.signal, metadata);
+    });
+  }
+
+  /** What the interceptors see of a client or bidi stream: `args[0]` is the caller's input. */
+  private inputCallInfo(
+    def: ServiceDefinition | undefined,
+    service: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+    kind: 'client' | 'bidi',
+  ): ClientCallInfo {
+    const deadline = callDeadline(options, this.defaultTimeoutMs);
+    const metadata = { ...this.metadata, ...options?.metadata };
+    return { service, method, definition: def?.methods.get(method), args, metadata, deadline, signal: options?.signal, kind };
+  }
+
+  /** The innermost step of a client stream (resolves with its result) or a bidi stream (with its answers). */
+  private async openInputStream(c: ClientCallInfo): Promise<unknown> {
+    const what = `${c.service}.${c.method}`;
+    if (c.signal?.aborted) throw cancelledError(what, c.signal, false);
+    const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(what, c.deadline, c.signal);
+    if (c.kind === 'client') return conn.upload(c.service, c.method, c.args[0], c.args.slice(1), c.deadline, c.signal, c.metadata);
+    return conn.openBidi(c.service, c.method, c.args[0], c.args.slice(1), c.deadline, c.signal, c.metadata);
   }
 
   private async streamConnection(

@@ -47,14 +47,15 @@ export interface ClientCallInfo {
   deadline: number;
   readonly signal: AbortSignal | undefined;
   /**
-   * `unary` for a call with one answer; `server` (or `client`, `bidi`) for a stream, whose `next` resolves with
-   * a {@link ClientStreamResult} once the stream is open, instead of the answer.
+   * `unary` for a call with one answer; `server`, `client` or `bidi` for a stream. For a server or bidi stream
+   * `next` resolves with a {@link ClientStreamResult} once the stream is open; for a client stream (whose
+   * input is `args[0]`) with its one result.
    */
   readonly kind: MethodKind;
 }
 
 /**
- * What `next` resolves with for a stream call (`call.kind !== 'unary'`): the items, as they arrive. An
+ * What `next` resolves with for a server or bidi stream call: the answers, as they arrive. An
  * interceptor may return another `AsyncIterable` that wraps it to observe or transform the items; it must
  * end the one it was given (`for await`, or `return()` on its iterator) so that leaving early cancels the
  * stream on the server.

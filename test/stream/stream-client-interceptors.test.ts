@@ -48,10 +48,10 @@ function tagging(seen: ClientCallInfo[]): ClientInterceptor {
   };
 }
 
-/** Multiplies every streamed number by 10 (other items pass); unary calls pass through. */
+/** Multiplies every streamed answer that is a number by 10; unary calls and client streams (one result) pass through. */
 const timesTen: ClientInterceptor = (next) => async (call) => {
   const result = await next(call);
-  if (call.kind === 'unary') return result;
+  if (call.kind === 'unary' || call.kind === 'client') return result;
   const items = result as ClientStreamResult;
   return (async function* () {
     for await (const x of items) yield typeof x === 'number' ? x * 10 : x;
@@ -213,6 +213,66 @@ describe('cluster interceptors around streams', () => {
     } finally {
       await cluster.close();
       await refusing.close();
+    }
+  });
+});
+
+@Service('Inputs')
+class Inputs {
+  /** The sum of the items, tagged with the call's metadata. */
+  @Method({ stream: 'client', params: [Number] })
+  async sum(items: AsyncIterable<number>, @Ctx() ctx: CallContext): Promise<string> {
+    let total = 0;
+    for await (const x of items) total += x;
+    return `${ctx.metadata.tenant ?? '<none>'}:${total}`;
+  }
+
+  @Method({ stream: 'bidi', params: [Number] })
+  async *echo(items: AsyncIterable<number>): AsyncGenerator<number> {
+    for await (const x of items) yield x;
+  }
+}
+
+describe('client interceptors around client and bidi streams', () => {
+  test('they run once, see kind and the input as args[0], add metadata, transform answers, and a refusal sends nothing', async () => {
+    const inputs = await startServer([new Inputs()]);
+    try {
+      const seen: ClientCallInfo[] = [];
+      const proxy = inputs.client({ interceptors: [tagging(seen), timesTen] }).proxy(Inputs);
+      assert.equal(await proxy.sum([1, 2, 3]), 'acme:6');
+      const echoed: number[] = [];
+      for await (const x of proxy.echo([1, 2])) echoed.push(x);
+      assert.deepEqual(echoed, [10, 20], 'a bidi stream resolves next with its answers, which the interceptor wrapped');
+      assert.deepEqual(
+        seen.map((c) => [c.method, c.kind, Array.isArray(c.args[0])]),
+        [
+          ['sum', 'client', true],
+          ['echo', 'bidi', true],
+        ],
+      );
+      const refused = inputs.client({ interceptors: [refuse] }).proxy(Inputs);
+      assert.equal((await rejection(refused.sum([1]))).code, RpcCode.PERMISSION_DENIED);
+      assert.equal(
+        (
+          await rejection(
+            (async () => {
+              for await (const _ of refused.echo([1])) assert.fail('no answer may arrive');
+            })(),
+          )
+        ).code,
+        RpcCode.PERMISSION_DENIED,
+      );
+      const rows = inputs.server.debugSnapshot().methods.filter((m) => m.service === 'Inputs');
+      assert.deepEqual(
+        rows.map((m) => [m.method, m.streamsOpened]),
+        [
+          ['sum', 1],
+          ['echo', 1],
+        ],
+        'the refused calls never reached the server',
+      );
+    } finally {
+      await inputs.stop();
     }
   });
 });
