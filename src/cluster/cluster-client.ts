@@ -113,8 +113,11 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
       this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => {
         const callOptions = { deadline: c.deadline, signal: c.signal, metadata: c.metadata };
-        if (c.kind === 'unary') return this.route(c.definition as MethodDefinition, c.args, callOptions);
-        return Promise.resolve(this.pinned(c.definition as MethodDefinition, c.args, callOptions));
+        const m = c.definition as MethodDefinition;
+        if (c.kind === 'unary') return this.route(m, c.args, callOptions);
+        if (c.kind === 'server') return Promise.resolve(this.pinned(m, c.args, callOptions));
+        if (c.kind === 'client') return pinnedUpload(this.targetFor(m, c.args), m.service, m.name, c.args, callOptions);
+        return Promise.resolve(pinnedBidi(this.targetFor(m, c.args), m.service, m.name, c.args, callOptions));
       });
     }
   }
@@ -203,14 +206,20 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
 
   /** Picks the stream's endpoint now (balancer or shard key) and pins the stream to it. */
   private pinned(m: MethodDefinition, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    return pinnedStream(this.targetFor(m, args), m.service, m.name, args, options);
+  }
+
+  /** The endpoint a stream is pinned to: the balancer's pick, or the shard key's owner; undefined when none. */
+  private targetFor(m: MethodDefinition, args: unknown[]): { id: string; client: RpcClient } | undefined {
     const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
     const endpoint = this.closed ? undefined : this.balancerFor(m, shardKey).pick({ service: m.service, method: m.name, shardKey });
     const state = endpoint && this.states.get(endpoint.id);
-    return pinnedStream(state ? { id: state.endpoint.id, client: state.client } : undefined, m.service, m.name, args, options);
+    return state ? { id: state.endpoint.id, client: state.client } : undefined;
   }
 
   /** A client stream, pinned to one endpoint like a server stream (never failed over). */
   clientStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    if (this.chain !== undefined) return this.clientStreamCall(this.chain, def, method, args, options);
     let target;
     try {
       target = this.streamTarget(def, method, args);
@@ -222,7 +231,35 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
 
   /** A bidi stream, pinned to one endpoint like a server stream (never failed over). */
   bidiStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    if (this.chain !== undefined) return clusterStreamCall(this.chain, def, this.method(def, method), args, options, this.defaultTimeoutMs);
     return pinnedBidi(this.streamTarget(def, method, args), def.name, method, args, options);
+  }
+
+  /** A client stream through the cluster's interceptors, once, outside endpoint picking. */
+  private clientStreamCall(
+    chain: ClientNext,
+    def: ServiceDefinition,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+  ): Promise<unknown> {
+    try {
+      const m = this.method(def, method);
+      const deadline = callDeadline(options, this.defaultTimeoutMs);
+      const metadata = { ...options?.metadata };
+      return chain({
+        service: m.service,
+        method: m.name,
+        definition: m,
+        args,
+        metadata,
+        deadline,
+        signal: options?.signal,
+        kind: 'client',
+      });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   private streamTarget(def: ServiceDefinition, method: string, args: unknown[]): { id: string; client: RpcClient } | undefined {

@@ -262,12 +262,29 @@ describe('client interceptors around client and bidi streams', () => {
         ).code,
         RpcCode.PERMISSION_DENIED,
       );
+      const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: inputs.port }], interceptors: [tagging(seen), timesTen] });
+      try {
+        const cp = cluster.proxy(Inputs);
+        assert.equal(await cp.sum([4, 5]), 'acme:9', 'cluster interceptors run for client streams');
+        const got: number[] = [];
+        for await (const x of cp.echo([3])) got.push(x);
+        assert.deepEqual(got, [30], 'and for bidi streams');
+        assert.deepEqual(
+          seen.slice(2).map((c) => [c.method, c.kind]),
+          [
+            ['sum', 'client'],
+            ['echo', 'bidi'],
+          ],
+        );
+      } finally {
+        await cluster.close();
+      }
       const rows = inputs.server.debugSnapshot().methods.filter((m) => m.service === 'Inputs');
       assert.deepEqual(
         rows.map((m) => [m.method, m.streamsOpened]),
         [
-          ['sum', 1],
-          ['echo', 1],
+          ['sum', 2],
+          ['echo', 2],
         ],
         'the refused calls never reached the server',
       );
