@@ -7,6 +7,7 @@ import type { CellSummary } from './throughput';
 import type { RegistryFigures } from './registry';
 import type { ScaleRow } from './scale';
 import type { MemoryResult } from './memory';
+import type { StreamCell } from './stream';
 
 const RESULTS_DIR = join(resolve(__dirname, '..', '..'), 'bench', 'results');
 
@@ -85,6 +86,24 @@ function registryRows(f: RegistryFigures): string[][] {
   ];
 }
 
+function streamRows(cells: StreamCell[]): string[][] {
+  const rows: string[][] = [];
+  for (const [kind, label] of [
+    ['small', 'stream of { i }'],
+    ['1k', 'stream of 1 KiB items'],
+  ] as const) {
+    for (const [system, name] of [
+      ['myrpc-json', 'MyRPC JSON'],
+      ['myrpc-msgpack', 'MessagePack'],
+    ] as const) {
+      const c = cells.find((x) => x.kind === kind && x.system === system);
+      if (c?.vsRaw !== undefined) rows.push([label, `${name} vs raw, items/s`, formatRatio(c.vsRaw)]);
+      if (c?.vsGrpc !== undefined) rows.push([label, `${name} vs grpc-js, items/s`, formatRatio(c.vsGrpc)]);
+    }
+  }
+  return rows;
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
@@ -96,12 +115,19 @@ function main(): void {
   step('registry.js', quick ? ['--quick'] : []);
   step('ring.js', []);
   step('dead-endpoints.js', [quick ? '1' : '5']);
+  step('stream.js', quick ? ['--quick'] : []);
   const cells = readJson<{ cells: CellSummary[] }>('latest.json')?.cells ?? [];
   const scale = readJson<{ rows: ScaleRow[]; memory: MemoryResult[] }>('scale.json');
   const runMemory = readJson<{ memory: { results: MemoryResult[] } }>('latest.json')?.memory.results ?? [];
   if (scale && scale.memory.length === 0) scale.memory = runMemory.filter((m) => m.system === 'myrpc-json');
   const registry = readJson<RegistryFigures>('registry.json');
-  const rows = [...mainRows(cells), ...(scale ? scaleRows(scale.rows, scale.memory) : []), ...(registry ? registryRows(registry) : [])];
+  const stream = readJson<{ cells: StreamCell[] }>('stream.json')?.cells ?? [];
+  const rows = [
+    ...mainRows(cells),
+    ...streamRows(stream),
+    ...(scale ? scaleRows(scale.rows, scale.memory) : []),
+    ...(registry ? registryRows(registry) : []),
+  ];
   let revision = 'unknown';
   try {
     revision = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { LOOPBACK, type BenchClient } from './workloads';
 import type { BenchServer } from './systems';
+import { grpcItems } from './grpc-stream';
 
 /**
  * tsc does not copy .proto files, so the compiled bench (dist/bench/*.js) reads the source one: the repository
@@ -16,14 +17,14 @@ function protoPath(): string {
   return found;
 }
 
-function benchService(): grpc.ServiceClientConstructor {
+export function benchService(): grpc.ServiceClientConstructor {
   const definition = protoLoader.loadSync(protoPath(), { keepCase: true, defaults: true });
   const pkg = grpc.loadPackageDefinition(definition) as any;
   return pkg.myrpcbench.Bench as grpc.ServiceClientConstructor;
 }
 
 /** Never route loopback traffic through a proxy named in the environment. */
-const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.enable_http_proxy': 0 };
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.enable_http_proxy': 0 };
 
 export async function startGrpcServer(): Promise<BenchServer> {
   const Bench = benchService();
@@ -31,6 +32,7 @@ export async function startGrpcServer(): Promise<BenchServer> {
   server.addService(Bench.service, {
     Add: (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => cb(null, { result: call.request.a + call.request.b }),
     Echo: (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => cb(null, { s: call.request.s }),
+    Items: grpcItems,
   });
   const port = await new Promise<number>((ok, fail) =>
     server.bindAsync(`${LOOPBACK}:0`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? fail(err) : ok(p))),

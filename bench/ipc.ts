@@ -52,15 +52,35 @@ export interface ClientsOpened {
   rssBytes: number;
 }
 
+/** bench/stream.ts: consume one endless server stream of `kind` items; count those that arrive in the window. */
+export interface StreamRequest {
+  type: 'stream';
+  kind: 'small' | '1k';
+  warmupMs: number;
+  durationMs: number;
+}
+
+export interface StreamResult {
+  /** Items received inside the measurement window. */
+  items: number;
+  windowMs: number;
+  itemsPerSec: number;
+  /** Items received over the whole stream (warm-up included), the denominator of the CPU figure. */
+  totalItems: number;
+  /** CPU time (user + system) the client process spent over the whole stream, µs. */
+  clientCpuUs: number;
+}
+
 export type ChildMessage =
   | { type: 'ready'; port?: number }
+  | ({ type: 'streamed' } & StreamResult)
   | ({ type: 'result' } & LoopResult)
   | ({ type: 'memory' } & MemoryReport)
   | ({ type: 'opened' } & ClientsOpened)
   | ({ type: 'cpu' } & CpuReport)
   | { type: 'error'; message: string };
 
-export type ParentMessage = CellRequest | { type: 'memory' } | { type: 'cpu' } | { type: 'stop' };
+export type ParentMessage = CellRequest | StreamRequest | { type: 'memory' } | { type: 'cpu' } | { type: 'stop' };
 
 export function cpuNowUs(): number {
   const u = process.cpuUsage();

@@ -61,6 +61,7 @@ export type {
   ServerCallInfo,
   ClientInterceptor,
   ClientNext,
+  ClientStreamResult,
   ClientCallInfo,
   CallTransport,
 } from './interceptors/interceptor';
@@ -155,7 +156,8 @@ export type { Logger } from './observability/logger';
 export { silentLogger } from './observability/logger';
 export { HTTP_STATUS, httpStatusOf } from './http/status-map';
 export { TUNNEL_PATH } from './protocol/tunnel';
-export type { DebugSnapshot, MethodSnapshot, ServerFigures } from './http/debug-snapshot';
+export type { DebugSnapshot, MethodSnapshot, ServerFigures, StreamTotals } from './http/debug-snapshot';
+export type { MethodKind } from './stream/stream-stats';
 export { renderMetricFamilies, type MetricFamily, type MetricSample } from './http/metrics';
 export { registerPromMetrics, type PromRegistryLike, type PromMetricsOptions, type MetricFamilySource } from './observability/prom-metrics';
 export {

@@ -114,7 +114,11 @@ export async function describeCommand(args: ParsedArgs, out: (line: string) => v
       const params = m.params.map((p) =>
         m.shardKey?.index === p.index ? `@ShardKey${m.shardKey.path ? `('${m.shardKey.path}')` : ''} ${p.type}` : p.type,
       );
-      const notes = [m.idempotent ? 'idempotent' : '', m.timeoutMs !== undefined ? `timeout ${m.timeoutMs} ms` : ''].filter(Boolean);
+      const notes = [
+        m.kind !== undefined && m.kind !== 'unary' ? `${m.kind} stream` : '',
+        m.idempotent ? 'idempotent' : '',
+        m.timeoutMs !== undefined ? `timeout ${m.timeoutMs} ms` : '',
+      ].filter(Boolean);
       out(`  ${m.name}(${params.join(', ')})${notes.length ? `  [${notes.join(', ')}]` : ''}`);
     }
     return EXIT.OK;

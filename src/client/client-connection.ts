@@ -126,6 +126,11 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     return this.pending.size;
   }
 
+  /** Streams open on this connection. */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
   get remote(): string {
     return `${this.options.host}:${this.options.port}`;
   }

@@ -13,7 +13,11 @@ import { socketConnector, tcpConnector, tlsConnector, type Connector, type Creat
 import { cancelledError } from './pending-call';
 import { createProxy, type Invoker, type ServiceProxy } from './proxy';
 import { clientTlsOptions, type TlsClientOptions } from '../transport/tls-options';
-import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
+import { checkInterceptors, compose, type ClientCallInfo, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
+import type { ClientStream } from '../stream/client-stream';
+import { LazyStream } from '../stream/lazy-stream';
+import { streamResultOf } from '../stream/stream-interceptors';
+import { methodKind } from '../stream/stream-stats';
 
 export {
   DEFAULT_CALL_TIMEOUT_MS,
@@ -111,7 +115,11 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     this.metadata = options.metadata && Object.keys(options.metadata).length > 0 ? { ...options.metadata } : undefined;
     if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
       this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) =>
-        this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }),
+        c.kind === 'unary'
+          ? this.send(c.service, c.method, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata })
+          : c.kind === 'server'
+            ? this.openStream(c)
+            : this.openInputStream(c),
       );
     }
   }
@@ -134,17 +142,45 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
    * Untyped server stream by names (what a proxy's streaming method calls): the items as they arrive. The
    * deadline and `signal` cover the whole stream; leaving the loop early cancels it on the server.
    */
-  async *stream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
-    const deadline = callDeadline(options, this.defaultTimeoutMs);
-    const signal = options?.signal;
-    if (signal?.aborted) throw cancelledError(`${service}.${method}`, signal, false);
-    const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(`${service}.${method}`, deadline, signal);
-    const metadata = this.metadata === undefined ? options?.metadata : { ...this.metadata, ...options?.metadata };
-    yield* conn.openStream(service, method, args, deadline, signal, metadata);
+  stream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
+    return new LazyStream(() => this.streamCall(undefined, service, method, args, options));
   }
 
   streamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
-    return this.stream(def.name, method, args, options);
+    return new LazyStream(() => this.streamCall(def, def.name, method, args, options));
+  }
+
+  /** Opens a stream (on the consumer's first `next()`), through the interceptors when there are any: they run once. */
+  private async streamCall(
+    def: ServiceDefinition | undefined,
+    service: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+  ): Promise<AsyncIterable<unknown>> {
+    const deadline = callDeadline(options, this.defaultTimeoutMs);
+    const signal = options?.signal;
+    if (this.chain === undefined) {
+      const metadata = this.metadata === undefined ? options?.metadata : { ...this.metadata, ...options?.metadata };
+      return this.openStream({ service, method, args, deadline, signal, metadata });
+    }
+    const definition = def?.methods.get(method);
+    const kind = definition ? methodKind((def?.target.prototype as Record<string, unknown>)[method], definition.options.stream) : 'server';
+    const metadata = { ...this.metadata, ...options?.metadata };
+    return streamResultOf(
+      await this.chain({ service, method, definition, args, metadata, deadline, signal, kind }),
+      `${service}.${method}`,
+    );
+  }
+
+  /** Sends a stream's REQUEST (the innermost step of a stream call): resolves with its items once it is open. */
+  private async openStream(
+    c: Pick<ClientCallInfo, 'service' | 'method' | 'args' | 'deadline' | 'signal'> & { metadata: Record<string, string> | undefined },
+  ): Promise<ClientStream> {
+    const what = `${c.service}.${c.method}`;
+    if (c.signal?.aborted) throw cancelledError(what, c.signal, false);
+    const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(what, c.deadline, c.signal);
+    return conn.openStream(c.service, c.method, c.args, c.deadline, c.signal, c.metadata);
   }
 
   /**
@@ -152,22 +188,68 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
    * only as the server grants credit; the other arguments go with the request. Resolves with the handler's result.
    */
   async clientStream(service: string, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    if (this.chain !== undefined) return this.chain(this.inputCallInfo(undefined, service, method, args, options, 'client'));
     const { conn, deadline, metadata } = await this.streamConnection(service, method, options);
     return conn.upload(service, method, args[0], args.slice(1), deadline, options?.signal, metadata);
   }
 
   /** Untyped bidi stream by names: `args[0]` is sent as for {@link clientStream}, the answers arrive as for {@link stream}. */
-  async *bidiStream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
-    const { conn, deadline, metadata } = await this.streamConnection(service, method, options);
-    yield* conn.openBidi(service, method, args[0], args.slice(1), deadline, options?.signal, metadata);
+  bidiStream(service: string, method: string, args: unknown[], options?: CallOptions): AsyncGenerator<unknown, void, undefined> {
+    return this.bidiCall(undefined, service, method, args, options);
   }
 
   clientStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-    return this.clientStream(def.name, method, args, options);
+    if (this.chain === undefined) return this.clientStream(def.name, method, args, options);
+    try {
+      return this.chain(this.inputCallInfo(def, def.name, method, args, options, 'client'));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   bidiStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
-    return this.bidiStream(def.name, method, args, options);
+    return this.bidiCall(def, def.name, method, args, options);
+  }
+
+  /** A bidi stream, opened on the consumer's first `next()`, through the interceptors when there are any. */
+  private bidiCall(
+    def: ServiceDefinition | undefined,
+    service: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+  ): AsyncGenerator<unknown, void, undefined> {
+    return new LazyStream(async () => {
+      if (this.chain !== undefined) {
+        const result = await this.chain(this.inputCallInfo(def, service, method, args, options, 'bidi'));
+        return streamResultOf(result, `${service}.${method}`);
+      }
+      const { conn, deadline, metadata } = await this.streamConnection(service, method, options);
+      return conn.openBidi(service, method, args[0], args.slice(1), deadline, options?.signal, metadata);
+    });
+  }
+
+  /** What the interceptors see of a client or bidi stream: `args[0]` is the caller's input. */
+  private inputCallInfo(
+    def: ServiceDefinition | undefined,
+    service: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+    kind: 'client' | 'bidi',
+  ): ClientCallInfo {
+    const deadline = callDeadline(options, this.defaultTimeoutMs);
+    const metadata = { ...this.metadata, ...options?.metadata };
+    return { service, method, definition: def?.methods.get(method), args, metadata, deadline, signal: options?.signal, kind };
+  }
+
+  /** The innermost step of a client stream (resolves with its result) or a bidi stream (with its answers). */
+  private async openInputStream(c: ClientCallInfo): Promise<unknown> {
+    const what = `${c.service}.${c.method}`;
+    if (c.signal?.aborted) throw cancelledError(what, c.signal, false);
+    const conn = this.conn?.isReady === true ? this.conn : await this.waitForConnection(what, c.deadline, c.signal);
+    if (c.kind === 'client') return conn.upload(c.service, c.method, c.args[0], c.args.slice(1), c.deadline, c.signal, c.metadata);
+    return conn.openBidi(c.service, c.method, c.args[0], c.args.slice(1), c.deadline, c.signal, c.metadata);
   }
 
   private async streamConnection(
@@ -199,6 +281,11 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     return this.conn?.pendingCount ?? 0;
   }
 
+  /** Streams open on the current connection: opened and not yet ended, failed, cancelled or left. */
+  get streamCount(): number {
+    return this.conn?.streamCount ?? 0;
+  }
+
   /** Closes the connection; pending calls reject with `CANCELLED`, later calls with `UNAVAILABLE`. */
   async close(): Promise<void> {
     this.closed = true;
@@ -223,7 +310,16 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
     const metadata = { ...this.metadata, ...options?.metadata };
     try {
       const deadline = callDeadline(options, this.defaultTimeoutMs);
-      return chain({ service, method, definition: def?.methods.get(method), args, metadata, deadline, signal: options?.signal });
+      return chain({
+        service,
+        method,
+        definition: def?.methods.get(method),
+        args,
+        metadata,
+        deadline,
+        signal: options?.signal,
+        kind: 'unary',
+      });
     } catch (err) {
       return Promise.reject(err as Error); // an interceptor that throws instead of rejecting
     }

@@ -10,6 +10,7 @@ import { DEFAULT_CALL_TIMEOUT_MS, type RpcClient, type RpcClientOptions } from '
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
 import { pinnedBidi, pinnedStream, pinnedUpload } from '../stream/cluster-stream';
+import { clusterStreamCall } from '../stream/stream-interceptors';
 import { broadcastProxy, runBroadcast, type BroadcastMode, type BroadcastProxy, type SettledBroadcastProxy } from './broadcast';
 import type { CircuitBreakerOptions } from './circuit-breaker';
 import type { OutlierDetectionOptions } from './outlier-detector';
@@ -110,9 +111,14 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     this.unsubscribe = this.source.subscribe((list) => this.setEndpoints(list));
     this.setEndpoints(this.source.endpoints());
     if (checkInterceptors(options.interceptors, 'interceptors').length > 0) {
-      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) =>
-        this.route(c.definition as MethodDefinition, c.args, { deadline: c.deadline, signal: c.signal, metadata: c.metadata }),
-      );
+      this.chain = compose(options.interceptors as readonly ClientInterceptor[], (c) => {
+        const callOptions = { deadline: c.deadline, signal: c.signal, metadata: c.metadata };
+        const m = c.definition as MethodDefinition;
+        if (c.kind === 'unary') return this.route(m, c.args, callOptions);
+        if (c.kind === 'server') return Promise.resolve(this.pinned(m, c.args, callOptions));
+        if (c.kind === 'client') return pinnedUpload(this.targetFor(m, c.args), m.service, m.name, c.args, callOptions);
+        return Promise.resolve(pinnedBidi(this.targetFor(m, c.args), m.service, m.name, c.args, callOptions));
+      });
     }
   }
 
@@ -154,13 +160,14 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     return this.budget.available;
   }
 
-  /** Per-endpoint figures: calls in flight, EWMA latency, breaker state. */
-  stats(): { id: string; inFlight: number; latencyMs: number; breaker: string }[] {
+  /** Per-endpoint figures: calls in flight, EWMA latency, breaker state, streams open on its connection. */
+  stats(): { id: string; inFlight: number; latencyMs: number; breaker: string; streams: number }[] {
     return [...this.states.values()].map((s) => ({
       id: s.endpoint.id,
       inFlight: s.inFlight,
       latencyMs: s.latencyMs,
       breaker: s.breaker.current,
+      streams: s.client.streamCount,
     }));
   }
 
@@ -184,6 +191,7 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
         metadata: { ...options?.metadata },
         deadline,
         signal: options?.signal,
+        kind: 'unary',
       });
     } catch (err) {
       return Promise.reject(err);
@@ -192,13 +200,26 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
 
   /** A server stream, pinned to the endpoint picked as it opens (balancer or shard key); see src/stream/cluster-stream.ts. */
   streamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
-    const endpoint = this.closed ? undefined : this.endpointFor(def, method, args);
+    if (this.chain === undefined) return this.pinned(this.method(def, method), args, options);
+    return clusterStreamCall(this.chain, def, this.method(def, method), args, options, this.defaultTimeoutMs);
+  }
+
+  /** Picks the stream's endpoint now (balancer or shard key) and pins the stream to it. */
+  private pinned(m: MethodDefinition, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    return pinnedStream(this.targetFor(m, args), m.service, m.name, args, options);
+  }
+
+  /** The endpoint a stream is pinned to: the balancer's pick, or the shard key's owner; undefined when none. */
+  private targetFor(m: MethodDefinition, args: unknown[]): { id: string; client: RpcClient } | undefined {
+    const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
+    const endpoint = this.closed ? undefined : this.balancerFor(m, shardKey).pick({ service: m.service, method: m.name, shardKey });
     const state = endpoint && this.states.get(endpoint.id);
-    return pinnedStream(state ? { id: state.endpoint.id, client: state.client } : undefined, def.name, method, args, options);
+    return state ? { id: state.endpoint.id, client: state.client } : undefined;
   }
 
   /** A client stream, pinned to one endpoint like a server stream (never failed over). */
   clientStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+    if (this.chain !== undefined) return this.clientStreamCall(this.chain, def, method, args, options);
     let target;
     try {
       target = this.streamTarget(def, method, args);
@@ -210,7 +231,35 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
 
   /** A bidi stream, pinned to one endpoint like a server stream (never failed over). */
   bidiStreamMethod(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+    if (this.chain !== undefined) return clusterStreamCall(this.chain, def, this.method(def, method), args, options, this.defaultTimeoutMs);
     return pinnedBidi(this.streamTarget(def, method, args), def.name, method, args, options);
+  }
+
+  /** A client stream through the cluster's interceptors, once, outside endpoint picking. */
+  private clientStreamCall(
+    chain: ClientNext,
+    def: ServiceDefinition,
+    method: string,
+    args: unknown[],
+    options: CallOptions | undefined,
+  ): Promise<unknown> {
+    try {
+      const m = this.method(def, method);
+      const deadline = callDeadline(options, this.defaultTimeoutMs);
+      const metadata = { ...options?.metadata };
+      return chain({
+        service: m.service,
+        method: m.name,
+        definition: m,
+        args,
+        metadata,
+        deadline,
+        signal: options?.signal,
+        kind: 'client',
+      });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   private streamTarget(def: ServiceDefinition, method: string, args: unknown[]): { id: string; client: RpcClient } | undefined {

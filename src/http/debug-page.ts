@@ -30,7 +30,8 @@ const PAGE = `<!doctype html>
 <table>
   <thead><tr>
     <th class="name">service</th><th class="name">method</th><th>calls</th><th>errors</th>
-    <th>in flight</th><th title="calls finished in the last minute">p50 ms (1 min)</th><th title="calls finished in the last minute">p99 ms (1 min)</th><th>mean ms</th><th class="name">error codes</th>
+    <th>in flight</th><th title="calls finished in the last minute">p50 ms (1 min)</th><th title="calls finished in the last minute">p99 ms (1 min)</th><th>mean ms</th>
+    <th title="streams open now">streams open</th><th title="stream items sent since start">items out</th><th title="stream items received since start">items in</th><th class="name">error codes</th>
   </tr></thead>
   <tbody id="methods"></tbody>
 </table>
@@ -47,15 +48,20 @@ function cell(text, cls) {
 function draw(snapshot) {
   const s = snapshot.server;
   document.getElementById('server').textContent =
-    (s.address ? s.address + ' · ' : '') + 'up ' + s.uptimeSeconds + ' s · ' + count(s.connections, 'connection') + ' · ' + count(s.inFlight, 'call') + ' in flight';
+    (s.address ? s.address + ' · ' : '') + 'up ' + s.uptimeSeconds + ' s · ' + count(s.connections, 'connection') + ' · ' + count(s.inFlight, 'call') + ' in flight' +
+    (s.streams ? ' · ' + count(s.streams.open, 'stream') + ' open' : '');
   const body = document.getElementById('methods');
   body.replaceChildren(...snapshot.methods.map((m) => {
     const tr = document.createElement('tr');
     tr.dataset.method = m.service + '.' + m.method;
     if (m.errors > 0) tr.className = 'errors';
     const codes = Object.entries(m.codes).map(([c, n]) => c + ' ' + n).join(', ');
+    const streaming = m.kind !== undefined && m.kind !== 'unary';
+    const streamCell = (v, cls) => cell(streaming ? String(v) : '–', cls);
+    if (streaming) tr.dataset.kind = m.kind;
     tr.append(cell(m.service, 'name'), cell(m.method, 'name'), cell(String(m.calls), 'calls'), cell(String(m.errors), 'errors'),
-      cell(String(m.inFlight), 'inflight'), cell(fmt(m.p50Ms), 'p50'), cell(fmt(m.p99Ms), 'p99'), cell(fmt(m.meanMs), 'mean'), cell(codes, 'name codes'));
+      cell(String(m.inFlight), 'inflight'), cell(fmt(m.p50Ms), 'p50'), cell(fmt(m.p99Ms), 'p99'), cell(fmt(m.meanMs), 'mean'),
+      streamCell(m.streamsOpen, 'streams'), streamCell(m.itemsSent, 'itemsout'), streamCell(m.itemsReceived, 'itemsin'), cell(codes, 'name codes'));
     return tr;
   }));
 }

@@ -1,6 +1,7 @@
 import { LATENCY_BUCKETS_MS } from '../server/method-stats';
 import type { MethodTable } from '../server/method-table';
 import type { ServerFigures } from './debug-snapshot';
+import { streamFamilies } from './stream-metrics';
 
 /** One sample of a family: `metricName` defaults to the family's name (a histogram's are `_bucket`, `_sum`, `_count`). */
 export interface MetricSample {
@@ -67,6 +68,7 @@ export function metricFamilies(table: MethodTable, figures: ServerFigures): Metr
       help: 'When the server started, seconds since the epoch.',
       values: [{ labels: {}, value: figures.startedAt / 1000 }],
     },
+    ...streamFamilies(entries),
   ];
 }
 

@@ -1,5 +1,6 @@
 import type { MethodDefinition } from '../metadata/service-definition';
 import type { CallContext } from '../server/call-context';
+import type { MethodKind } from '../stream/stream-stats';
 
 /** How a server call reached the server. */
 export type CallTransport = 'tcp' | 'http' | 'tunnel';
@@ -45,12 +46,32 @@ export interface ClientCallInfo {
   /** Absolute deadline, epoch ms. */
   deadline: number;
   readonly signal: AbortSignal | undefined;
+  /**
+   * `unary` for a call with one answer; `server`, `client` or `bidi` for a stream. For a server or bidi stream
+   * `next` resolves with a {@link ClientStreamResult} once the stream is open; for a client stream (whose
+   * input is `args[0]`) with its one result.
+   */
+  readonly kind: MethodKind;
 }
 
-/** Sends the call (through the rest of the chain); resolves with the result, rejects with an `RpcError`. */
+/**
+ * What `next` resolves with for a server or bidi stream call: the answers, as they arrive. An
+ * interceptor may return another `AsyncIterable` that wraps it to observe or transform the items; it must
+ * end the one it was given (`for await`, or `return()` on its iterator) so that leaving early cancels the
+ * stream on the server.
+ */
+export type ClientStreamResult = AsyncIterable<unknown>;
+
+/**
+ * Sends the call (through the rest of the chain); resolves with the result (a {@link ClientStreamResult} for a
+ * stream call), rejects with an `RpcError`.
+ */
 export type ClientNext = (call: ClientCallInfo) => Promise<unknown>;
 
-/** A client interceptor: same onion shape as the server's. Called once when the client is made. */
+/**
+ * A client interceptor: same onion shape as the server's. Called once when the client is made; the function it
+ * returns runs once per unary call and once per stream, as the stream opens.
+ */
 export type ClientInterceptor = (next: ClientNext) => ClientNext;
 
 /** Wraps `inner` in `interceptors`, the first one outermost (it sees the call first and the result last). */

@@ -27,7 +27,8 @@ interface CollectedMetric {
 
 /**
  * Puts the server's metrics (the families of `/metrics`: `myrpc_server_calls_total`, the call duration
- * histogram, calls in flight, connections, start time) into a prom-client registry, read at each scrape.
+ * histogram, calls in flight, connections, start time, open streams and stream items) into a prom-client
+ * registry, read at each scrape.
  * Returns a function that removes them again. Throws if the registry already has a metric of the same name.
  */
 export function registerPromMetrics(source: MetricFamilySource, registry: PromRegistryLike, options: PromMetricsOptions = {}): () => void {

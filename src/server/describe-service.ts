@@ -5,6 +5,7 @@ import { RpcCode, RpcError } from '../errors/rpc-error';
 import type { AnyClass } from '../metadata/metadata-storage';
 import { isArrayMarker, isStandardSchema, type ParamType } from '../metadata/param-types';
 import type { MethodDefinition, ServiceDefinition } from '../metadata/service-definition';
+import { methodKind, type MethodKind } from '../stream/stream-stats';
 
 export const DESCRIBE_SERVICE = 'MyRpcDescribe';
 
@@ -27,6 +28,8 @@ export interface MethodDescription {
   shardKey?: { index: number; path: string };
   timeoutMs?: number;
   idempotent: boolean;
+  /** `unary`, or how the method streams: `server` (it answers with items), `client` or `bidi`. */
+  kind: MethodKind;
 }
 
 export interface ServiceDescription {
@@ -62,15 +65,17 @@ export class DescribeService {
     const def = this.definitions().find((d) => d.name === service);
     if (!def) throw new RpcError(RpcCode.NOT_FOUND, `unknown service '${service}'`);
     const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/definitions/' }) as Record<string, JsonSchema>;
-    return { name: def.name, methods: [...def.methods.values()].map((m) => describeMethod(m, schemas)) };
+    const prototype = def.target.prototype as Record<string, unknown>;
+    return { name: def.name, methods: [...def.methods.values()].map((m) => describeMethod(m, schemas, prototype[m.name])) };
   }
 }
 
-function describeMethod(m: MethodDefinition, schemas: Record<string, JsonSchema>): MethodDescription {
+function describeMethod(m: MethodDefinition, schemas: Record<string, JsonSchema>, handler: unknown): MethodDescription {
   const out: MethodDescription = {
     name: m.name,
     params: m.paramTypes.map((type, index) => ({ index, ...describeType(type, schemas) })),
     idempotent: m.options.idempotent === true,
+    kind: methodKind(handler, m.options.stream),
   };
   if (m.shardKey) out.shardKey = { index: m.shardKey.index, path: m.shardKey.path.join('.') };
   if (m.options.timeoutMs !== undefined) out.timeoutMs = m.options.timeoutMs;

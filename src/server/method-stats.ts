@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { StreamStats } from '../stream/stream-stats';
 
 /** Upper bounds of the latency buckets, ms (Prometheus' default buckets, in ms, plus a few). */
 export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000] as const;
@@ -19,6 +20,8 @@ export class MethodStats {
   /** counts[i]: calls that took at most LATENCY_BUCKETS_MS[i] (and more than the bound before); last = over all. */
   readonly counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   readonly codes = new Map<string, number>();
+  /** Open streams and items in and out; all 0 for a unary method. */
+  readonly streams = new StreamStats();
   private readonly slots = Array.from({ length: RECENT_WINDOW_SLOTS }, () => new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0));
   /** slotIds[k]: which 10 s period (`floor(now / RECENT_SLOT_MS)`) slots[k] counts; -1 for none yet. */
   private readonly slotIds = new Array<number>(RECENT_WINDOW_SLOTS).fill(-1);

@@ -50,7 +50,7 @@ export interface ServerConnectionSettings {
   readonly idleTimeoutMs: number;
   /** Server-wide bytes held in incomplete frames and output. */
   readonly budget: ByteBudget;
-  /** The window granted to each client or bidi stream's input (default 64 items, 1 MiB). */
+  /** The window granted to each client or bidi stream's input (default 256 items, 1 MiB). */
   readonly streamWindow?: StreamWindow;
   /** A peer broke the protocol (bad preface, broken frame, truncated stream). */
   onClientError(err: RpcError, peer: string): void;

@@ -4,6 +4,7 @@ import { FrameKind } from '../protocol/frame';
 import type { MethodEntry } from '../server/method-table';
 import { InboundStream, type InboundOwner } from './inbound-stream';
 import type { StreamWindow } from './stream-window';
+import type { StreamStats } from './stream-stats';
 
 /** How many ended input streams a connection remembers, so that items still in flight for them are dropped quietly. */
 const REMEMBERED_ENDED = 256;
@@ -15,6 +16,8 @@ const REMEMBERED_ENDED = 256;
 export class InboundTable {
   private readonly inputs = new Map<number, InboundStream>();
   private readonly ended = new Set<number>();
+  /** Each input's method figures; `opened`: this table counts the stream as open (a client stream; a bidi one is a ServerStream's). */
+  private readonly figures = new Map<number, { stats: StreamStats; opened: boolean }>();
 
   constructor(
     private readonly owner: InboundOwner,
@@ -26,6 +29,9 @@ export class InboundTable {
     this.ended.delete(id);
     const input = new InboundStream(this.owner, id, `${entry.def.service}.${entry.def.name}`, this.window, entry.itemCheck);
     this.inputs.set(id, input);
+    const opened = !entry.stream;
+    if (opened) entry.stats.streams.begin();
+    this.figures.set(id, { stats: entry.stats.streams, opened });
     input.grantInitial();
     return input;
   }
@@ -35,6 +41,9 @@ export class InboundTable {
     const input = this.inputs.get(id);
     if (input === undefined) return;
     this.inputs.delete(id);
+    const figures = this.figures.get(id);
+    this.figures.delete(id);
+    if (figures?.opened) figures.stats.end();
     input.fail(err ?? new RpcError(RpcCode.CANCELLED, `${input.what}: the call ended`));
     this.ended.add(id);
     if (this.ended.size > REMEMBERED_ENDED) this.ended.delete(this.ended.values().next().value as number);
@@ -63,6 +72,8 @@ export class InboundTable {
     } catch (err) {
       return new RpcError(RpcCode.INVALID_ARGUMENT, `${input.what}: malformed stream item payload: ${(err as Error).message}`);
     }
-    return input.push(value, payload.length);
+    const err = input.push(value, payload.length);
+    if (err === undefined) this.figures.get(id)?.stats.received();
+    return err;
   }
 }

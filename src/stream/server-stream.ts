@@ -48,6 +48,7 @@ export class ServerStream {
     const deadline = now + request.timeoutMs;
     this.ctx = new ServerCallContext(entry.def.service, entry.def.name, deadline, request.metadata, owner.peer, owner.peerIdentity);
     this.startedAt = entry.stats.begin();
+    entry.stats.streams.begin();
     const budgetMs = Math.min(request.timeoutMs, entry.def.options.timeoutMs ?? Infinity, handleTimeoutMs);
     const kind = request.timeoutMs <= budgetMs ? 'call' : 'handle';
     this.timer = unrefTimer(setTimeout(() => this.expire(kind), clampDelay(budgetMs)));
@@ -124,6 +125,7 @@ export class ServerStream {
       const bytes = this.owner.sendItem(this.id, next.value);
       if (bytes instanceof RpcError) return this.finish(bytes);
       this.sent += 1;
+      this.entry.stats.streams.sent();
       this.credit.spend(bytes);
     }
   }
@@ -158,6 +160,7 @@ export class ServerStream {
     this.owner.release(this.id);
     const code = err?.code ?? silent?.code;
     this.entry.stats.finish(this.startedAt, code);
+    this.entry.stats.streams.end();
     if (err !== undefined) this.owner.sendError(this.id, err);
     else if (silent === undefined) this.owner.sendEnd(this.id);
     if (err !== undefined && silent === undefined) this.iterator?.return?.().catch(() => undefined);

@@ -1,5 +1,5 @@
 /** Credit a client grants a server stream when it opens it, and again as the consumer takes items. */
-export const DEFAULT_STREAM_WINDOW_MESSAGES = 64;
+export const DEFAULT_STREAM_WINDOW_MESSAGES = 256;
 /** Byte credit of a server stream's window (encoded item payloads). */
 export const DEFAULT_STREAM_WINDOW_BYTES = 1024 * 1024;
 

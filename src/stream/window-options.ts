@@ -12,7 +12,7 @@ export const MAX_STREAM_WINDOW_BYTES = 1024 * 1024 * 1024;
 export interface StreamWindowOptions {
   /**
    * Items a stream's sender may have unread at this receiver: an integer from 1 to 65536. Default
-   * `DEFAULT_STREAM_WINDOW_MESSAGES` (64). Credit goes back each time half of it was taken.
+   * `DEFAULT_STREAM_WINDOW_MESSAGES` (256). Credit goes back each time half of it was taken.
    */
   streamWindowMessages?: number;
   /**

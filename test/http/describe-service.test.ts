@@ -75,6 +75,7 @@ test('describe(Calculator): primitive params, the DTO as JSON Schema from its cl
       { index: 1, type: 'number', schema: { type: 'number' } },
     ],
     idempotent: true,
+    kind: 'unary',
   });
   const compute = method(d, 'compute');
   assert.equal(compute.idempotent, false);

@@ -143,6 +143,10 @@ test('/metrics parses as Prometheus text with the documented families', async (t
       ['myrpc_server_calls_in_flight', 'gauge'],
       ['myrpc_server_connections', 'gauge'],
       ['myrpc_server_start_time_seconds', 'gauge'],
+      ['myrpc_streams_open', 'gauge'],
+      ['myrpc_streams_opened_total', 'counter'],
+      ['myrpc_stream_items_sent_total', 'counter'],
+      ['myrpc_stream_items_received_total', 'counter'],
     ],
   );
   for (const [name, f] of expo.families) assert.ok(f.help.length > 0, `${name} has a HELP line`);

@@ -88,7 +88,8 @@ describe('client stream wire bytes', () => {
   });
 
   test('a real server: REQUEST is answered by a WINDOW, two items and STREAM_END by the RESPONSE', async () => {
-    const s = await startServer([new Upload()]);
+    // The window these bytes were written for (the default is DEFAULT_STREAM_WINDOW_MESSAGES).
+    const s = await startServer([new Upload()], { streamWindowMessages: 64 });
     try {
       const peer = await rawConnect(s.port);
       peer.socket.write(hex('clientPreface', 'uploadRequest'));
@@ -228,7 +229,8 @@ describe('client stream bad input', () => {
   });
 
   test('items beyond the granted credit fail the call with RESOURCE_EXHAUSTED', async () => {
-    const s = await startServer([new Upload()]);
+    // The window these bytes were written for (the default is DEFAULT_STREAM_WINDOW_MESSAGES).
+    const s = await startServer([new Upload()], { streamWindowMessages: 64 });
     try {
       const peer = await peerOf(s.port);
       const items = Array.from({ length: 65 }, () => frame(8, 1, '1'));

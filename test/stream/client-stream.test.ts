@@ -121,7 +121,7 @@ describe('client streams over TCP', () => {
   let proxy: ServiceProxy<Upload>;
   before(async () => {
     up = new Upload();
-    s = await startServer([up]);
+    s = await startServer([up], { streamWindowMessages: 64 }); // the window the counts below were written for
     proxy = s.client().proxy(Upload);
   });
   after(() => s.stop());
