@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterClient, Method, RpcCode, RpcError, RpcServer, Service, ShardKey, withOptions, type CallOptions } from '../../src/index';
-import { closedPort } from '../helpers/servers';
+import { closedPort, mutingRelay } from '../helpers/servers';
 import { until } from '../helpers/wait';
 
 /** A server whose `work` answers with a chosen code (a database that is down, a quota) and whose `ping` touches nothing. */
@@ -95,8 +95,10 @@ describe('health counts only transport failures', () => {
 
   test('a deadline with no answer from a silent connection counts; one whose connection answers others does not', async () => {
     const a = await start('a');
+    // Silence made real: the server answers every call (its own deadline answer included), the relay drops it.
+    const relay = await mutingRelay(a.port);
     const cluster = new ClusterClient({
-      endpoints: [ep(a.port)],
+      endpoints: [ep(relay.port)],
       circuitBreaker: { failureThreshold: 2, initialOpenMs: 60_000 },
       maxEjectionPercent: 100,
     });
@@ -105,10 +107,12 @@ describe('health counts only transport failures', () => {
       const busy = [within(api, { timeoutMs: 100 }).hang(300)];
       await Promise.all([...busy.map((p) => p.catch(() => undefined)), api.ping()]);
       assert.equal(cluster.stats()[0].breaker, 'closed', 'the ping answered during the wait: the connection is not silent');
+      relay.muted = true;
       for (let i = 0; i < 2; i++) await assert.rejects(within(api, { timeoutMs: 50 }).hang(400), isCode(RpcCode.DEADLINE_EXCEEDED));
       assert.equal(cluster.stats()[0].breaker, 'open', 'two deadlines with nothing heard in between open it');
     } finally {
       await cluster.close();
+      await relay.close();
       await a.server.close({ graceMs: 0 });
     }
   });

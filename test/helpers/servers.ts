@@ -93,3 +93,33 @@ export async function closedPort(): Promise<number> {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+/** A TCP relay on 127.0.0.1 in front of `targetPort` whose answers can be muted: the server works on, its client hears nothing. */
+export interface MutingRelay {
+  port: number;
+  /** While true, bytes from the server to its clients are dropped. */
+  muted: boolean;
+  close(): Promise<void>;
+}
+
+export async function mutingRelay(targetPort: number): Promise<MutingRelay> {
+  const sockets = new Set<Socket>();
+  const relay: MutingRelay = { port: 0, muted: false, close: async () => undefined };
+  const server = createNetServer((inbound) => {
+    const outbound = connect(targetPort, '127.0.0.1');
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => (inbound.destroy(), outbound.destroy()));
+    }
+    inbound.on('data', (c) => outbound.write(c));
+    outbound.on('data', (c) => relay.muted || inbound.write(c));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  relay.port = (server.address() as AddressInfo).port;
+  relay.close = () => {
+    for (const s of sockets) s.destroy();
+    return new Promise((resolve) => server.close(() => resolve()));
+  };
+  return relay;
+}
