@@ -206,25 +206,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     const what = `${service}.${method}`;
     if (!this.serverStreams)
       throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak server streams`, { mayHaveRun: false });
-    if (signal?.aborted) throw cancelledError(what, signal, false);
-    const timeoutMs = Math.min(deadline - Date.now(), MAX_TIMER_MS);
-    if (!(timeoutMs > 0))
-      throw new RpcError(RpcCode.DEADLINE_EXCEEDED, `${what}: deadline exceeded before sending`, { timeout: 'call', mayHaveRun: false });
-    let payload: string | Uint8Array;
-    try {
-      payload = this.options.codec.encode(encodeRequest(service, method, args, Math.ceil(timeoutMs), metadata));
-    } catch (err) {
-      throw new RpcError(RpcCode.INVALID_ARGUMENT, `${what}: arguments could not be encoded: ${(err as Error).message}`, {
-        mayHaveRun: false,
-      });
-    }
-    if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
-      throw new RpcError(
-        RpcCode.RESOURCE_EXHAUSTED,
-        `${what}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`,
-        { mayHaveRun: false },
-      );
-    }
+    const { payload, timeoutMs } = this.inputs.encodeOpen(what, service, method, args, deadline, signal, metadata);
     const id = this.allocateId();
     const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
     const stream = new ClientStream(this, id, what, timeoutMs, signal, window);

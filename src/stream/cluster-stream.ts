@@ -13,26 +13,14 @@ export interface StreamTarget {
  * failed over mid-stream: items already delivered cannot be taken back, so a lost endpoint ends it with
  * `UNAVAILABLE` saying how many items arrived, and the caller decides whether to open it again.
  */
-export async function* pinnedStream(
+export function pinnedStream(
   target: StreamTarget | undefined,
   service: string,
   method: string,
   args: unknown[],
   options: CallOptions | undefined,
 ): AsyncGenerator<unknown, void, undefined> {
-  const what = `${service}.${method}`;
-  if (target === undefined) throw new RpcError(RpcCode.UNAVAILABLE, `${what}: no endpoint available for the stream`, { mayHaveRun: false });
-  let delivered = 0;
-  try {
-    for await (const item of target.client.stream(service, method, args, options)) {
-      delivered++;
-      yield item;
-    }
-  } catch (err) {
-    if (!RpcError.is(err) || err.code !== RpcCode.UNAVAILABLE) throw err;
-    const message = `${what}: the stream from ${target.id} failed after ${delivered} items (${err.message}); streams stay on one endpoint and are not failed over`;
-    throw new RpcError(RpcCode.UNAVAILABLE, message, { cause: err, mayHaveRun: delivered > 0 || err.mayHaveRun });
-  }
+  return pinnedItems(target, `${service}.${method}`, (client) => client.stream(service, method, args, options));
 }
 
 /**
@@ -59,18 +47,26 @@ export async function pinnedUpload(
 }
 
 /** A cluster bidi stream, pinned like {@link pinnedStream}. */
-export async function* pinnedBidi(
+export function pinnedBidi(
   target: StreamTarget | undefined,
   service: string,
   method: string,
   args: unknown[],
   options: CallOptions | undefined,
 ): AsyncGenerator<unknown, void, undefined> {
-  const what = `${service}.${method}`;
+  return pinnedItems(target, `${service}.${method}`, (client) => client.bidiStream(service, method, args, options));
+}
+
+/** The items of a stream opened on `target` by `open`, with a lost endpoint reported as described above. */
+async function* pinnedItems(
+  target: StreamTarget | undefined,
+  what: string,
+  open: (client: RpcClient) => AsyncIterable<unknown>,
+): AsyncGenerator<unknown, void, undefined> {
   if (target === undefined) throw new RpcError(RpcCode.UNAVAILABLE, `${what}: no endpoint available for the stream`, { mayHaveRun: false });
   let delivered = 0;
   try {
-    for await (const item of target.client.bidiStream(service, method, args, options)) {
+    for await (const item of open(target.client)) {
       delivered++;
       yield item;
     }
