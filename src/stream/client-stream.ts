@@ -1,6 +1,6 @@
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import { clampDelay, unrefTimer } from '../util/timers';
-import { DEFAULT_STREAM_WINDOW, DEFAULT_STREAM_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_MESSAGES, type StreamWindow } from './stream-window';
+import { DEFAULT_STREAM_WINDOW, type StreamWindow } from './stream-window';
 
 /** What a client stream needs from its connection. */
 export interface ClientStreamOwner {
@@ -54,9 +54,6 @@ export class ClientStream implements AsyncIterableIterator<unknown> {
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
   }
-
-  /** The window granted with the request. */
-  static readonly initialWindow = [DEFAULT_STREAM_WINDOW_MESSAGES, DEFAULT_STREAM_WINDOW_BYTES] as const;
 
   [Symbol.asyncIterator](): this {
     return this;

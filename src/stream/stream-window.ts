@@ -41,9 +41,3 @@ export class Credit {
 function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
-
-/** Whether a handler streams its result: declared with `@Method({ stream: 'server' })` or an `async *` method. */
-export function isServerStream(handler: unknown, declared: string | undefined): boolean {
-  if (declared === 'server') return true;
-  return typeof handler === 'function' && handler.constructor.name === 'AsyncGeneratorFunction';
-}
