@@ -206,12 +206,16 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     const what = `${service}.${method}`;
     if (!this.serverStreams)
       throw new RpcError(RpcCode.UNIMPLEMENTED, `${what}: ${this.remote} does not speak server streams`, { mayHaveRun: false });
-    const { payload, timeoutMs } = this.inputs.encodeOpen(what, service, method, args, deadline, signal, metadata);
-    const id = this.allocateId();
+    const opened = this.inputs.encodeOpen(what, service, method, args, deadline, signal, metadata);
+    return this.startAnswers(this.allocateId(), what, opened, signal);
+  }
+
+  /** Sends a stream call's REQUEST and the first WINDOW for its answers; returns the stream they arrive on. */
+  private startAnswers(id: number, what: string, opened: OpenedInput, signal: AbortSignal | undefined): ClientStream {
     const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
-    const stream = new ClientStream(this, id, what, timeoutMs, signal, window);
+    const stream = new ClientStream(this, id, what, opened.timeoutMs, signal, window);
     this.streams.set(id, stream);
-    this.writer.write(FrameKind.REQUEST, id, payload);
+    this.writer.write(FrameKind.REQUEST, id, opened.payload);
     this.sendWindow(id, window.messages, window.bytes);
     return stream;
   }
@@ -271,11 +275,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     const opened = this.inputs.encodeOpen(what, service, method, args, deadline, signal, metadata);
     const id = this.allocateId();
     const out = this.inputs.add(id, what, input);
-    const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
-    const stream = new ClientStream(this, id, what, opened.timeoutMs, signal, window);
-    this.streams.set(id, stream);
-    this.writer.write(FrameKind.REQUEST, id, opened.payload);
-    this.sendWindow(id, window.messages, window.bytes);
+    const stream = this.startAnswers(id, what, opened, signal);
     out.start();
     return stream;
   }

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { RpcServer } from '../../src/index';
 
 export interface Forked {
   child: ChildProcess;
@@ -16,4 +17,22 @@ export function forkListening(script: string, args: string[]): Promise<Forked> {
     });
     child.once('exit', (code) => reject(new Error(`${script} ${args.join(' ')} exited with ${code}`)));
   });
+}
+
+/**
+ * The child side of {@link forkListening}: when forked with `serve` as its first argument, serves `services` on
+ * 127.0.0.1 port 0 and sends `{ port }`. `node --test dist/test/` also runs child scripts as test files: without a
+ * parent to report to, this does nothing.
+ */
+export function serveForParent(services: () => object[]): void {
+  if (!process.send || process.argv[2] !== 'serve') return;
+  const server = new RpcServer();
+  for (const service of services()) server.register(service);
+  server.listen(0, '127.0.0.1').then(
+    ({ port }) => process.send?.({ port }),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

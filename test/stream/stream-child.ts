@@ -1,7 +1,8 @@
 // A server process for the stream memory test: `node stream-child.js serve` serves `Firehose.flood(bytes)`, an
 // endless stream of items of that size, and `Firehose.stats()`, what it produced and its heap; reports { port }.
 import 'reflect-metadata';
-import { Method, RpcServer, Service } from '../../src/index';
+import { Method, Service } from '../../src/index';
+import { serveForParent } from '../helpers/processes';
 
 @Service('Firehose')
 export class Firehose {
@@ -21,16 +22,4 @@ export class Firehose {
   }
 }
 
-async function main(): Promise<void> {
-  const server = new RpcServer().register(new Firehose());
-  const { port } = await server.listen(0, '127.0.0.1');
-  process.send?.({ port });
-}
-
-// `node --test dist/test/` runs every file under test/ as a test file: without a parent to report to, do nothing.
-if (process.send && process.argv[2] === 'serve') {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+serveForParent(() => [new Firehose()]);

@@ -3,7 +3,8 @@
 import 'reflect-metadata';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Method, RpcServer, Service } from '../../src/index';
+import { Method, Service } from '../../src/index';
+import { serveForParent } from '../helpers/processes';
 
 /**
  * A full GC before each sample, so the figures are what is live, not chunks already dropped and not yet
@@ -69,16 +70,4 @@ export class Sink {
   }
 }
 
-async function main(): Promise<void> {
-  const server = new RpcServer().register(new Sink());
-  const { port } = await server.listen(0, '127.0.0.1');
-  process.send?.({ port });
-}
-
-// `node --test dist/test/` runs every file under test/ as a test file: without a parent to report to, do nothing.
-if (process.send && process.argv[2] === 'serve') {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+serveForParent(() => [new Sink()]);
