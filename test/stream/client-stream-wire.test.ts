@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Ctx, Method, RpcClient, RpcCode, Service, type CallContext } from '../../src/index';
 import { rawConnect, startServer, type RawPeer } from '../helpers/servers';
 import { rejection, until } from '../helpers/wait';
+import { frame } from '../server/wire';
 
 const VECTORS = {
   clientPreface: '4d5952504301000301000000',
@@ -46,15 +47,6 @@ class Upload {
   @Method() add(a: number, b: number): number {
     return a + b;
   }
-}
-
-function frame(kind: number, id: number, text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(9);
-  header.writeUInt32BE(payload.length, 0);
-  header[4] = kind;
-  header.writeUInt32BE(id, 5);
-  return Buffer.concat([header, payload]);
 }
 
 /** The frames after the 12-byte server preface. */

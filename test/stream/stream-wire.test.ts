@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Method, Service } from '../../src/index';
 import { rawConnect, startServer } from '../helpers/servers';
 import { until } from '../helpers/wait';
+import { frame } from '../server/wire';
 
 const VECTORS = {
   clientPreface: '4d5952504301000101000000',
@@ -32,15 +33,6 @@ class Feed {
   @Method() add(a: number, b: number): number {
     return a + b;
   }
-}
-
-function frame(kind: number, id: number, text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(9);
-  header.writeUInt32BE(payload.length, 0);
-  header[4] = kind;
-  header.writeUInt32BE(id, 5);
-  return Buffer.concat([header, payload]);
 }
 
 describe('stream wire bytes', () => {
