@@ -186,8 +186,10 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       const queuedAt = wait ? NOT_QUEUED : this.writer.flushes;
       const call = new PendingCall(this, id, service, method, queuedAt, timeoutMs, nowMs, signal, resolve, reject);
       this.pending.set(id, call);
-      if (wait) this.blocked.push({ call, payload });
-      else this.writer.write(FrameKind.REQUEST, id, payload);
+      if (wait) return this.blocked.push({ call, payload });
+      this.writer.write(FrameKind.REQUEST, id, payload);
+      // The only call in flight: nothing else is coming to batch it with, beyond what this turn's code sends now.
+      if (this.pending.size === 1) this.writer.flushAfterMicrotasks();
     });
   }
 

@@ -37,6 +37,8 @@ export class FrameWriter {
   private used = 0;
   private frames = 0;
   private scheduled: NodeJS.Immediate | undefined;
+  /** A flush is queued as a microtask ({@link flushAfterMicrotasks}). */
+  private microtaskQueued = false;
   private writeTimer: NodeJS.Timeout | undefined;
   /** Bytes taken by the socket's own buffer when the write timer was armed, and how many were queued then. */
   private progressMark = 0;
@@ -49,6 +51,10 @@ export class FrameWriter {
   private readonly maxBatchFrames: number;
   private readonly maxBatchBytes: number;
   private readonly flushNow = (): void => this.flush();
+  private readonly flushQueued = (): void => {
+    this.microtaskQueued = false;
+    this.flush();
+  };
   private readonly onDrain = (): void => {
     this.clearWriteTimer();
     this.options.onDrain?.();
@@ -88,6 +94,18 @@ export class FrameWriter {
   /** Bytes queued and not yet taken by the transport: frames not yet flushed plus the socket's buffer. */
   get backlogBytes(): number {
     return this.used - this.start + this.socket.writableLength;
+  }
+
+  /**
+   * Flushes once the microtasks queued so far have run, instead of at the end of the event-loop turn: what the
+   * current callback and the promise jobs it has already queued write still goes out in one `write`, and a lone
+   * call does not wait for the loop's check phase. For a peer that is not in a burst (one call in flight, or the
+   * end of a chunk of requests); later writes in the same turn are flushed as usual.
+   */
+  flushAfterMicrotasks(): void {
+    if (this.microtaskQueued || this.closed) return;
+    this.microtaskQueued = true;
+    queueMicrotask(this.flushQueued);
   }
 
   /** Writes everything queued, in one `socket.write`. */

@@ -246,6 +246,9 @@ export class ServerConnection implements CallOwner, StreamOwner {
       const code = err.reason === 'FRAME_TOO_LARGE' ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.INVALID_ARGUMENT;
       this.failConnection(new RpcError(code, err.message));
     }
+    // The chunk's answers from synchronous handlers, and from handlers done within the promise jobs already
+    // queued, go out in one write as soon as those jobs have run; later answers wait for the turn's end.
+    this.writer?.flushAfterMicrotasks();
     this.checkPressure();
   }
 

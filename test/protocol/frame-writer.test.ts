@@ -170,6 +170,45 @@ describe('FrameWriter: coalescing', () => {
   });
 });
 
+describe('FrameWriter: flushAfterMicrotasks', () => {
+  test('what is written now and by promise jobs already queued goes out in one write once they have run, before the turn ends', async () => {
+    const socket = new FakeSocket();
+    const writer = writerOn(socket);
+    let immediateRan = false;
+    setImmediate(() => (immediateRan = true));
+    const queuedBefore = Promise.resolve().then(() => writer.write(FrameKind.RESPONSE, 2, '"two"'));
+    writer.write(FrameKind.RESPONSE, 1, '"one"');
+    writer.flushAfterMicrotasks();
+    writer.flushAfterMicrotasks(); // a second request in the same microtask run is the same flush
+    assert.equal(socket.copies.length, 0, 'nothing is written synchronously');
+    await queuedBefore; // resumes after the queued flush
+    assert.equal(immediateRan, false, 'still in the same turn');
+    assert.equal(socket.copies.length, 1);
+    assert.deepEqual(
+      parse(socket.copies[0]).map((f) => f.id),
+      [1, 2],
+    );
+    // Later frames of the same turn wait for its end, as usual.
+    writer.write(FrameKind.RESPONSE, 3, '"three"');
+    await Promise.resolve();
+    assert.equal(socket.copies.length, 1);
+    await nextTurn();
+    assert.equal(socket.copies.length, 2);
+    assert.equal(writer.flushes, 2);
+    writer.close();
+  });
+
+  test('a queued microtask flush after close writes nothing', async () => {
+    const socket = new FakeSocket();
+    const writer = writerOn(socket);
+    writer.write(FrameKind.PING, 1, undefined);
+    writer.flushAfterMicrotasks();
+    writer.close();
+    await nextTurn();
+    assert.equal(socket.copies.length, 0);
+  });
+});
+
 describe('FrameWriter: large and multi-byte payloads', () => {
   test('payloads around and above half the slab are written whole, after what was queued before them', () => {
     for (const size of [SLAB_BYTES / 2 - FRAME_HEADER_BYTES, SLAB_BYTES / 2 - FRAME_HEADER_BYTES + 1, 40_000, 1 << 20]) {
