@@ -19,7 +19,7 @@ import { DEFAULT_STREAM_WINDOW, type StreamWindow } from '../stream/stream-windo
 import { FrameError, FrameReader } from '../protocol/frame-reader';
 import { FrameWriter, payloadExceeds } from '../protocol/frame-writer';
 import { readTunnelAnswer, tunnelRequest } from '../protocol/tunnel';
-import type { Connector } from '../transport/connector';
+import { chunksAreTransient, type Connector } from '../transport/connector';
 import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, MAX_TIMER_MS, unrefTimer } from '../util/timers';
@@ -186,10 +186,15 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       const queuedAt = wait ? NOT_QUEUED : this.writer.flushes;
       const call = new PendingCall(this, id, service, method, queuedAt, timeoutMs, nowMs, signal, resolve, reject);
       this.pending.set(id, call);
-      if (wait) return this.blocked.push({ call, payload });
-      this.writer.write(FrameKind.REQUEST, id, payload);
+      // A binary payload is a view of the encoder's shared buffer, which the next call's encoding overwrites:
+      // one that waits must be its own copy (the writer copies the others at once).
+      if (wait) {
+        this.blocked.push({ call, payload: typeof payload === 'string' ? payload : Buffer.from(payload) });
+        return this.writer.onceTaken();
+      }
       // The only call in flight: nothing else is coming to batch it with, beyond what this turn's code sends now.
       if (this.pending.size === 1) this.writer.flushAfterMicrotasks();
+      this.writer.write(FrameKind.REQUEST, id, payload);
     });
   }
 
@@ -324,7 +329,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     if (this.state === 'draining' && this.pending.size === 0 && this.streams.size === 0) this.close();
   }
 
-  /** The socket drained: send waiting calls while there is room. */
+  /** The socket drained (or took everything queued): send waiting calls while there is room. */
   private sendBlocked(): void {
     let sent = 0;
     while (sent < this.blocked.length && this.writer.backlogBytes <= this.options.outputHighWaterBytes && this.state !== 'closed') {
@@ -334,6 +339,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       this.writer.write(FrameKind.REQUEST, call.id, payload);
     }
     this.blocked = this.blocked.slice(sent);
+    if (this.blocked.length > 0 && this.state !== 'closed') this.writer.onceTaken();
   }
 
   /** Round trip time of a PING, ms. */
@@ -407,7 +413,8 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
       };
       const onAbort = (): void => finish(closedWhileConnecting());
       const onData = (chunk: Buffer): void => {
-        received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+        // A copy: the chunk may be a view of a read buffer that the next read overwrites (chunksAreTransient).
+        received = Buffer.concat([received, chunk]);
         if (tunnelling) {
           const answer = readTunnelAnswer(received);
           if (answer === undefined) return;
@@ -481,7 +488,11 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
         ),
       onDrain: () => this.sendBlocked(),
     });
-    this.reader = new FrameReader({ onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) }, this.options.maxFrameBytes);
+    this.reader = new FrameReader(
+      { onFrame: (kind, id, payload) => this.onFrame(kind, id, payload) },
+      this.options.maxFrameBytes,
+      chunksAreTransient(this.socket),
+    );
     const o = this.options;
     this.liveness = new Liveness(o);
     this.ticker = unrefTimer(setInterval(() => this.tick(), livenessTickMs(o.frameStallTimeoutMs, o.keepaliveMs, o.keepaliveTimeoutMs)));

@@ -37,6 +37,11 @@ export class FrameReader {
   constructor(
     private readonly sink: FrameSink,
     private readonly maxFrameBytes: number,
+    /**
+     * Pushed chunks are views of a buffer that is overwritten after `push` returns (a shared read buffer): the
+     * bytes of a chunk still held then (an incomplete frame, or frames held while paused) are copied, once.
+     */
+    private readonly transientChunks = false,
   ) {}
 
   /** Bytes received but not yet part of a whole frame (0 means the stream ended on a frame boundary). */
@@ -66,6 +71,15 @@ export class FrameReader {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     while (this.step());
+    if (this.transientChunks && this.chunks[this.chunks.length - 1] === chunk) this.keepLast();
+  }
+
+  /** Replaces the last chunk, a view of a buffer about to be reused, with a copy of its unread bytes. */
+  private keepLast(): void {
+    const last = this.chunks.length - 1;
+    const from = last === 0 ? this.offset : 0;
+    this.chunks[last] = Buffer.from(this.chunks[last].subarray(from));
+    if (last === 0) this.offset = 0;
   }
 
   /** Delivers no more frames until `resume()`; bytes pushed meanwhile are held. Takes effect between frames. */

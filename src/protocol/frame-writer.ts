@@ -4,6 +4,7 @@ import { MIN_WRITE_PROGRESS_BYTES } from '../util/limits';
 import { unrefTimer } from '../util/timers';
 
 const SLAB_BYTES = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 /**
  * Frames per batch before a flush within the same turn. The 64 KiB byte bound is what keeps batches (and the
  * first frame's wait) small; a tight frame count only adds system calls: at 64 calls in flight, 16 made four
@@ -60,6 +61,12 @@ export class FrameWriter {
     this.options.onDrain?.();
   };
   private readonly checkProgress = (): void => this.onWriteTimer();
+  /** An empty write is queued behind everything written, to call `onDrain` when it has all been taken. */
+  private takenWatch = false;
+  private readonly onTaken = (): void => {
+    this.takenWatch = false;
+    if (!this.closed) this.options.onDrain?.();
+  };
 
   constructor(
     private readonly socket: Writable,
@@ -88,7 +95,7 @@ export class FrameWriter {
     this.used = at + FRAME_HEADER_BYTES + bytes;
     this.frames++;
     if (this.frames >= this.maxBatchFrames || this.used - this.start >= this.maxBatchBytes) this.flush();
-    else if (this.scheduled === undefined) this.scheduled = setImmediate(this.flushNow);
+    else if (this.scheduled === undefined && !this.microtaskQueued) this.scheduled = setImmediate(this.flushNow);
   }
 
   /** Bytes queued and not yet taken by the transport: frames not yet flushed plus the socket's buffer. */
@@ -99,8 +106,8 @@ export class FrameWriter {
   /**
    * Flushes once the microtasks queued so far have run, instead of at the end of the event-loop turn: what the
    * current callback and the promise jobs it has already queued write still goes out in one `write`, and a lone
-   * call does not wait for the loop's check phase. For a peer that is not in a burst (one call in flight, or the
-   * end of a chunk of requests); later writes in the same turn are flushed as usual.
+   * call does not wait for the loop's check phase. For a peer that is not in a burst (one call in flight, or a
+   * chunk of requests being read); writes after that flush, later in the same turn, are flushed as usual.
    */
   flushAfterMicrotasks(): void {
     if (this.microtaskQueued || this.closed) return;
@@ -121,6 +128,20 @@ export class FrameWriter {
     this.frames = 0;
     this.flushes++;
     this.push(batch);
+  }
+
+  /**
+   * Calls `onDrain` once every byte queued now has been taken by the transport, whether or not the socket's own
+   * buffer ever filled: the socket emits 'drain' only after a write it refused, so a caller waiting for the
+   * backlog to fall under a mark lower than the socket's own high-water mark (plus one batch) would wait for
+   * ever. Flushes what is queued, then writes an empty buffer whose callback runs after the bytes before it.
+   */
+  onceTaken(): void {
+    if (this.takenWatch || this.closed) return;
+    this.flush();
+    if (!this.socket.writable) return;
+    this.takenWatch = true;
+    this.socket.write(EMPTY, this.onTaken);
   }
 
   /** Drops anything queued and releases timers; later writes are ignored. */

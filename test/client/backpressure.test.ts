@@ -3,7 +3,18 @@ import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import { RpcClient, RpcCode } from '../../src/index';
 import { rejection } from '../helpers/wait';
+import 'reflect-metadata';
+import { Method, Service } from '../../src/index';
+import { startServer } from '../helpers/servers';
 import { startFakeServer } from './fake-server';
+
+@Service('Echo')
+class Echo {
+  @Method()
+  echo(s: string): string {
+    return s;
+  }
+}
 
 describe('client backpressure', () => {
   test('calls beyond outputHighWaterBytes wait instead of growing the socket buffer, and time out with mayHaveRun false', async () => {
@@ -70,5 +81,29 @@ describe('client backpressure', () => {
       await client.close();
       await server.close();
     }
+  });
+
+  test('with an outputHighWaterBytes below what the socket buffers by itself, waiting calls are still sent', async (t) => {
+    // The socket emits 'drain' only after a write it refused; with a mark this low it never refuses one.
+    const started = await startServer([new Echo()]);
+    t.after(() => started.stop());
+    const client = started.client({ outputHighWaterBytes: 1, defaultTimeoutMs: 5000 });
+    await client.connect();
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => client.call('Echo', 'echo', [`call ${i}`])));
+    assert.deepEqual(
+      answers,
+      Array.from({ length: 30 }, (_, i) => `call ${i}`),
+    );
+  });
+
+  test('MessagePack calls that wait for room are sent with their own arguments, not those of later calls', async (t) => {
+    // A binary request is encoded into a buffer that the next call's encoding reuses: one that waits must keep a copy.
+    const started = await startServer([new Echo()]);
+    t.after(() => started.stop());
+    const client = started.client({ codec: 'msgpack', outputHighWaterBytes: 1 });
+    await client.connect();
+    const words = Array.from({ length: 40 }, (_, i) => `call ${i} `.repeat(500 + i));
+    const answers = await Promise.all(words.map((w) => client.call('Echo', 'echo', [w])));
+    answers.forEach((a, i) => assert.ok(a === words[i], `call ${i} came back as ${String(a).slice(0, 12)}…`));
   });
 });

@@ -122,6 +122,74 @@ describe('FrameReader: whole frames, however the stream is cut', () => {
   });
 });
 
+/** Pushes `pieces` the way a shared read buffer delivers them: each copied into one buffer, which is then scribbled over. */
+function readThroughOneBuffer(reader: FrameReader, pieces: Buffer[], between?: () => void): void {
+  const shared = Buffer.alloc(64 * 1024);
+  for (const piece of pieces) {
+    piece.copy(shared);
+    reader.push(shared.subarray(0, piece.length));
+    shared.fill(0xee);
+    between?.();
+  }
+}
+
+describe('FrameReader: transient chunks (a read buffer reused after each push)', () => {
+  test('frames cut at random boundaries come out intact when every chunk is overwritten after its push', () => {
+    fc.assert(
+      fc.property(fc.array(frameArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (frames, cuts) => {
+        const out: { kind: number; id: number; payload: Buffer }[] = [];
+        const reader = new FrameReader(
+          { onFrame: (kind, id, payload) => out.push({ kind, id, payload: Buffer.from(payload) }) },
+          DEFAULT_MAX_FRAME_BYTES,
+          true,
+        );
+        readThroughOneBuffer(reader, splitAt(encode(frames), cuts));
+        assert.deepEqual(out, expected(frames));
+        assert.equal(reader.pendingBytes, 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('whole frames held while paused, and a payload spread over many reads, survive the reuse', () => {
+    const payload = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff));
+    const stream = encode([
+      { kind: FrameKind.RESPONSE, id: 1, payload: Buffer.from('first') },
+      { kind: FrameKind.RESPONSE, id: 2, payload: Buffer.from('held while paused') },
+      { kind: FrameKind.RESPONSE, id: 3, payload },
+    ]);
+    const out: { id: number; payload: Buffer }[] = [];
+    let reader: FrameReader | undefined = undefined;
+    reader = new FrameReader(
+      {
+        onFrame: (_kind, id, p) => {
+          out.push({ id, payload: Buffer.from(p) });
+          if (id === 1) reader?.pause();
+        },
+      },
+      DEFAULT_MAX_FRAME_BYTES,
+      true,
+    );
+    const firstTwo = FRAME_HEADER_BYTES * 2 + 'first'.length + 'held while paused'.length;
+    readThroughOneBuffer(reader, [stream.subarray(0, firstTwo + 100)]);
+    assert.deepEqual(
+      out.map((f) => f.id),
+      [1],
+    );
+    reader.resume();
+    const rest = stream.subarray(firstTwo + 100);
+    readThroughOneBuffer(
+      reader,
+      Array.from({ length: Math.ceil(rest.length / 333) }, (_, i) => rest.subarray(i * 333, (i + 1) * 333)),
+    );
+    assert.deepEqual(out, [
+      { id: 1, payload: Buffer.from('first') },
+      { id: 2, payload: Buffer.from('held while paused') },
+      { id: 3, payload },
+    ]);
+  });
+});
+
 describe('FrameReader: zero-length payloads', () => {
   test('a frame with an empty payload is delivered from its header alone', () => {
     for (const kind of KINDS) {

@@ -38,6 +38,19 @@ describe('backpressure: a peer that does not read stops being served, not buffer
     assert.equal(s.socket.destroyed, false);
   });
 
+  test('an outputHighWaterBytes below what the socket buffers by itself pauses reading without stalling the connection', async (t) => {
+    // The socket emits 'drain' only after a write it refused; with a mark this low it never refuses one.
+    const h = await setup(t, { outputHighWaterBytes: 1 });
+    const client = h.client({ defaultTimeoutMs: 5000 });
+    for (let round = 0; round < 3; round++) {
+      const sums = await Promise.all(Array.from({ length: 50 }, (_, i) => client.call('Calculator', 'add', [i, round])));
+      assert.deepEqual(
+        sums,
+        Array.from({ length: 50 }, (_, i) => i + round),
+      );
+    }
+  });
+
   test('maxConcurrentCalls: calls beyond the limit wait unread and run as earlier ones end', async (t) => {
     const h = await setup(t, { maxConcurrentCalls: 4 });
     const s = await openSession(h.port, h.track);
