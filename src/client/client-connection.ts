@@ -24,7 +24,7 @@ import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, MAX_TIMER_MS, unrefTimer } from '../util/timers';
 import { cancelledError, NOT_QUEUED, PendingCall, type PendingOwner } from './pending-call';
-import { DeadlineQueue } from './deadline-queue';
+import { DeadlineQueue } from '../util/deadline-queue';
 
 export type { CreateConnection } from '../transport/connector';
 

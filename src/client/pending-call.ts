@@ -1,6 +1,6 @@
 import { RpcCode, RpcError } from '../errors/rpc-error';
 import { clampDelay, unrefTimer } from '../util/timers';
-import type { DeadlineEntry, DeadlineQueue } from './deadline-queue';
+import type { DeadlineEntry, DeadlineQueue } from '../util/deadline-queue';
 
 /** `queuedAt` of a call not yet handed to the writer. */
 export const NOT_QUEUED = -1;

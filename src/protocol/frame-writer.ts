@@ -40,6 +40,8 @@ export class FrameWriter {
   private scheduled: NodeJS.Immediate | undefined;
   /** A flush is queued as a microtask ({@link flushAfterMicrotasks}). */
   private microtaskQueued = false;
+  /** Between {@link beginBurst} and {@link endBurst}: frames wait for the end of the burst. */
+  private inBurst = false;
   private writeTimer: NodeJS.Timeout | undefined;
   /** Bytes taken by the socket's own buffer when the write timer was armed, and how many were queued then. */
   private progressMark = 0;
@@ -95,7 +97,7 @@ export class FrameWriter {
     this.used = at + FRAME_HEADER_BYTES + bytes;
     this.frames++;
     if (this.frames >= this.maxBatchFrames || this.used - this.start >= this.maxBatchBytes) this.flush();
-    else if (this.scheduled === undefined && !this.microtaskQueued) this.scheduled = setImmediate(this.flushNow);
+    else if (this.scheduled === undefined && !this.microtaskQueued && !this.inBurst) this.scheduled = setImmediate(this.flushNow);
   }
 
   /** Bytes queued and not yet taken by the transport: frames not yet flushed plus the socket's buffer. */
@@ -113,6 +115,20 @@ export class FrameWriter {
     if (this.microtaskQueued || this.closed) return;
     this.microtaskQueued = true;
     queueMicrotask(this.flushQueued);
+  }
+
+  /**
+   * Frames written from now until {@link endBurst} (the requests of one received chunk being handled) wait for
+   * it, unless a batch fills.
+   */
+  beginBurst(): void {
+    this.inBurst = true;
+  }
+
+  /** What the burst wrote, and what the promise jobs it queued write, goes out once those jobs have run. */
+  endBurst(): void {
+    this.inBurst = false;
+    this.flushAfterMicrotasks();
   }
 
   /** Writes everything queued, in one `socket.write`. */

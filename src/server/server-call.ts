@@ -5,6 +5,7 @@ import { InterceptedCall } from '../interceptors/server-chain';
 import type { RequestMessage } from '../protocol/request';
 import { clampDelay, unrefTimer } from '../util/timers';
 import type { PeerIdentity } from '../transport/peer-identity';
+import type { DeadlineEntry, DeadlineQueue } from '../util/deadline-queue';
 import { ServerCallContext } from './call-context';
 import type { MethodEntry } from './method-table';
 
@@ -23,14 +24,22 @@ export interface CallOwner {
   release(id: number): void;
   /** A handler failed with something other than an RpcError: worth logging, never sent. */
   onHandlerError(err: unknown, call: ServerCall): void;
+  /** The connection's deadlines, one timer for all its asynchronous calls (without it, a timer per call). */
+  readonly deadlines?: DeadlineQueue;
 }
 
 /**
- * One request being served: check arguments, run the handler, answer once. At most one timer (armed only
- * when the handler goes asynchronous), released whichever way the call ends.
+ * One request being served: check arguments, run the handler, answer once. Its deadline is timed only when the
+ * handler goes asynchronous, by a place in the connection's deadline queue (or a timer of its own), released
+ * whichever way the call ends.
  */
-export class ServerCall {
+export class ServerCall implements DeadlineEntry {
   private timer: NodeJS.Timeout | undefined;
+  private timed = false;
+  expireAtMs = 0;
+  prevDeadline: DeadlineEntry | undefined = undefined;
+  nextDeadline: DeadlineEntry | undefined = undefined;
+  queuedDeadline = false;
   private done = false;
   private readonly ctx: ServerCallContext | undefined;
   private readonly expireAt: number;
@@ -195,7 +204,8 @@ export class ServerCall {
     this.owner.sendError(this.id, rpcError, notRun);
   }
 
-  private expire(notRun = false): void {
+  /** The deadline (the caller's, or the handle timeout) passed. */
+  expire(notRun = false): void {
     if (this.done) return;
     const what = `${this.entry.def.service}.${this.entry.def.name}`;
     const err =
@@ -208,10 +218,12 @@ export class ServerCall {
   }
 
   private armTimer(): void {
-    if (this.timer === undefined && !this.done) {
-      // The closure is made here, not per call: synchronous handlers never need a timer.
-      this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(this.expireAt - Date.now())));
-    }
+    if (this.timed || this.done) return;
+    this.timed = true;
+    const now = Date.now();
+    if (this.owner.deadlines?.add(this, this.expireAt - now, now) === true) return;
+    // The closure is made here, not per call: synchronous handlers never need a timer.
+    this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(this.expireAt - now)));
   }
 
   /** `code`: the error the call ended with; none for a success, whose figures wait for its encoding. */
@@ -220,6 +232,7 @@ export class ServerCall {
     if (code !== undefined) this.entry.stats.finish(this.startedAt, code);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.queuedDeadline) this.owner.deadlines?.remove(this);
     this.owner.release(this.id);
   }
 }

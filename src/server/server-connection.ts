@@ -27,6 +27,7 @@ import type { CallTransport } from '../interceptors/interceptor';
 import { peerIdentityOf, type PeerIdentity } from '../transport/peer-identity';
 import type { ByteBudget } from './byte-budget';
 import type { MethodEntry, MethodTable } from './method-table';
+import { DeadlineQueue } from '../util/deadline-queue';
 import { ServerCall, type CallOwner } from './server-call';
 
 export interface ServerConnectionSettings {
@@ -82,6 +83,8 @@ export class ServerConnection implements CallOwner, StreamOwner {
   private reader: FrameReader | undefined;
   private writer: FrameWriter | undefined;
   private readonly calls = new Map<number, ServerCall | ServerStream>();
+  /** Deadlines of the calls whose handlers went asynchronous: one timer for all of them. */
+  readonly deadlines = new DeadlineQueue();
   /** The client announced server streams in its preface. */
   private streams = false;
   /** The client announced client and bidi streams in its preface. */
@@ -240,14 +243,17 @@ export class ServerConnection implements CallOwner, StreamOwner {
 
   private pushFrames(chunk: Buffer): void {
     // The chunk's answers from synchronous handlers, and from handlers done within the promise jobs queued while
-    // it is read, go out in one write as soon as those jobs have run; later answers wait for the turn's end.
-    this.writer?.flushAfterMicrotasks();
+    // it is read (an async handler with nothing to wait for), go out in one write as soon as those jobs have
+    // run; later answers wait for the turn's end.
+    this.writer?.beginBurst();
     try {
       this.reader?.push(chunk);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       const code = err.reason === 'FRAME_TOO_LARGE' ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.INVALID_ARGUMENT;
       this.failConnection(new RpcError(code, err.message));
+    } finally {
+      this.writer?.endBurst();
     }
     this.checkPressure();
   }
@@ -575,6 +581,7 @@ export class ServerConnection implements CallOwner, StreamOwner {
     this.writer?.close();
     this.inputs.failAll(new RpcError(RpcCode.UNAVAILABLE, 'the client disconnected'));
     for (const call of [...this.calls.values()]) call.cancel('client disconnected');
+    this.deadlines.close();
     this.settings.onClosed(this);
   }
 }

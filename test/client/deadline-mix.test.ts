@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { Ctx, Method, RpcCode, Service, type CallContext } from '../../src/index';
-import { MAX_DEADLINE_INSERT_STEPS } from '../../src/client/deadline-queue';
+import { MAX_DEADLINE_INSERT_STEPS } from '../../src/util/deadline-queue';
 import { startServer } from '../helpers/servers';
 import { rejection } from '../helpers/wait';
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeadlineQueue, MAX_DEADLINE_INSERT_STEPS, type DeadlineEntry } from '../../src/client/deadline-queue';
+import { DeadlineQueue, MAX_DEADLINE_INSERT_STEPS, type DeadlineEntry } from '../../src/util/deadline-queue';
 
 /** An entry that records when it expired, ms after `t0`. */
 class Entry implements DeadlineEntry {

@@ -22,6 +22,11 @@ class TimingService {
   }
 
   @Method()
+  async addAsync(a: number, b: number): Promise<number> {
+    return a + b;
+  }
+
+  @Method()
   async later(ms: number): Promise<number> {
     await sleep(ms);
     return ms;
@@ -106,38 +111,40 @@ test('calls started together from idle go out in one write; with calls in flight
   assert.equal(await slow, 300);
 });
 
-test('the answers to a chunk of requests for synchronous handlers go out in one write, before the turn ends', async (t) => {
-  const server = new RpcServer();
-  server.register(new TimingService());
-  let phase = 'idle';
-  let writes: string[] = [];
-  const listener = createServer((socket) => {
-    writes = recordWrites(socket, () => phase);
-    socket.on('data', () => {
-      phase = 'data';
-      setImmediate(() => (phase = 'check phase'));
-    }); // added before the server's own listener, so it marks the phase first
-    server.handleSocket(socket);
+for (const method of ['add', 'addAsync']) {
+  test(`the answers to a chunk of requests for ${method === 'add' ? 'synchronous handlers' : 'async handlers with nothing to wait for'} go out in one write, before the turn ends`, async (t) => {
+    const server = new RpcServer();
+    server.register(new TimingService());
+    let phase = 'idle';
+    let writes: string[] = [];
+    const listener = createServer((socket) => {
+      writes = recordWrites(socket, () => phase);
+      socket.on('data', () => {
+        phase = 'data';
+        setImmediate(() => (phase = 'check phase'));
+      }); // added before the server's own listener, so it marks the phase first
+      server.handleSocket(socket);
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    t.after(async () => {
+      await server.close({ graceMs: 100 });
+      listener.close();
+    });
+    const raw = connect((listener.address() as AddressInfo).port, '127.0.0.1');
+    t.after(() => raw.destroy());
+    const received: Buffer[] = [];
+    raw.on('data', (chunk: Buffer) => received.push(chunk));
+    raw.write(clientPreface());
+    await until(() => Buffer.concat(received).length >= PREFACE_BYTES, 'the preface answer');
+    const before = writes.length;
+    raw.write(Buffer.concat(Array.from({ length: 20 }, (_, i) => requestFrame(i + 1, 'Timing', method, [i, 1]))));
+    const answers = (): ReturnType<typeof parseFrames> => parseFrames(Buffer.concat(received).subarray(PREFACE_BYTES));
+    await until(() => answers().length === 20, '20 answers');
+    assert.deepEqual(
+      answers().map((f) => [f.kind, f.id, f.payload.toString()]),
+      Array.from({ length: 20 }, (_, i) => [FrameKind.RESPONSE, i + 1, String(i + 1)]),
+    );
+    // The 20 frames arrive in one chunk here (one write of about 1 KiB on loopback), so one write answers them.
+    assert.deepEqual(writes.slice(before), ['data'], 'one write, made before the check phase');
   });
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    await server.close({ graceMs: 100 });
-    listener.close();
-  });
-  const raw = connect((listener.address() as AddressInfo).port, '127.0.0.1');
-  t.after(() => raw.destroy());
-  const received: Buffer[] = [];
-  raw.on('data', (chunk: Buffer) => received.push(chunk));
-  raw.write(clientPreface());
-  await until(() => Buffer.concat(received).length >= PREFACE_BYTES, 'the preface answer');
-  const before = writes.length;
-  raw.write(Buffer.concat(Array.from({ length: 20 }, (_, i) => requestFrame(i + 1, 'Timing', 'add', [i, 1]))));
-  const answers = (): ReturnType<typeof parseFrames> => parseFrames(Buffer.concat(received).subarray(PREFACE_BYTES));
-  await until(() => answers().length === 20, '20 answers');
-  assert.deepEqual(
-    answers().map((f) => [f.kind, f.id, f.payload.toString()]),
-    Array.from({ length: 20 }, (_, i) => [FrameKind.RESPONSE, i + 1, String(i + 1)]),
-  );
-  // The 20 frames arrive in one chunk here (one write of about 1 KiB on loopback), so one write answers them.
-  assert.deepEqual(writes.slice(before), ['data'], 'one write, made before the check phase');
-});
+}

@@ -79,6 +79,31 @@ describe('handlers that never return', () => {
   });
 });
 
+describe('many calls waiting on one connection', () => {
+  test('the server expires each hanging call at its own deadline, in deadline order, whatever order they came in', async (t) => {
+    // One deadline queue per connection times them; out-of-order deadlines beyond its insertion walk get timers of their own.
+    const h = await setup(t);
+    const s = await openSession(h.port, h.track);
+    const timeouts = [450, 150, 300, 60, 600, 210, 90, 390, 510, 30, 240, 120, 360, 180, 270, 540];
+    s.socket.write(Buffer.concat(timeouts.map((ms, i) => requestFrame(i + 1, 'Calculator', 'hang', [], ms))));
+    await until(() => s.frames().length === timeouts.length, 'an answer to every call', 10_000);
+    const frames = s.frames();
+    for (const f of frames) {
+      assert.equal(f.kind, FrameKind.ERROR);
+      assert.equal(body(f).code, RpcCode.DEADLINE_EXCEEDED);
+    }
+    // In deadline order; a stall of the event loop may let timers due together fire in one pass, hence the slack.
+    const arrived = frames.map((f) => timeouts[f.id - 1]);
+    assert.deepEqual([...new Set(frames.map((f) => f.id))].length, timeouts.length, 'one answer per call');
+    arrived.forEach((ms, i) => {
+      for (const later of arrived.slice(i + 1)) assert.ok(ms <= later + 200, `the ${ms} ms call was answered after the ${later} ms one`);
+    });
+    s.socket.write(requestFrame(99, 'Calculator', 'add', [2, 3]));
+    assert.equal(body(await s.frameWhere((x) => x.id === 99)), 5);
+    assert.equal(h.server.inFlight, 0);
+  });
+});
+
 describe('a client that vanishes mid-call', () => {
   test('a raw peer destroying its socket aborts the handler signal; the server serves others', async (t) => {
     const h = await setup(t);

@@ -1,4 +1,4 @@
-import { clampDelay, unrefTimer } from '../util/timers';
+import { clampDelay, unrefTimer } from './timers';
 
 /**
  * How far from the tail an insertion may walk to keep the queue sorted before the entry is given a timer of
