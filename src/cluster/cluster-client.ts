@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import type { Balancer, BalancerOptions } from '../balancer/balancer';
+import type { Balancer, BalancerOptions, PickRequest } from '../balancer/balancer';
 import { balancers } from '../balancer/balancers';
 import type { ConsistentHashOptions } from '../balancer/consistent-hash-balancer';
 import type { Endpoint, EndpointInit, LoadInfo } from '../balancer/endpoint';
@@ -278,41 +278,69 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   /**
    * Failover: after a failure that reached a server (or may have), up to `maxAttempts` endpoints; a failure
    * that never left this client (refused connection, an endpoint just gone) moves on without counting, at
-   * most once per endpoint, and spends no retry token.
+   * most once per endpoint, and spends no retry token. The first try runs without an async frame: most calls
+   * succeed at once, and the retries (in {@link retry}) start from its failure.
    */
-  private async attempt(m: MethodDefinition, args: unknown[], options: CallOptions, shardKey: string | undefined): Promise<unknown> {
+  private attempt(m: MethodDefinition, args: unknown[], options: CallOptions, shardKey: string | undefined): Promise<unknown> {
+    if (this.closed) return Promise.reject(clusterClosed());
     const request = { service: m.service, method: m.name, shardKey };
     const balancer = this.balancerFor(m, shardKey);
+    const endpoint = balancer.pick(request, undefined);
+    const state = endpoint && this.states.get(endpoint.id);
+    if (!state) return Promise.reject(noEndpoint(m, 0));
+    return state.call(m.service, m.name, args, options, {
+      success: this.firstTrySucceeded,
+      failure: (err) => this.retry(err as RpcError, state.endpoint.id, m, args, options, request, balancer),
+    });
+  }
+
+  private readonly firstTrySucceeded = (value: unknown): unknown => {
+    this.budget.onSuccess();
+    return value;
+  };
+
+  /** After the first try failed with `first` on `firstId`: the rest of the failover loop. */
+  private async retry(
+    first: RpcError,
+    firstId: string,
+    m: MethodDefinition,
+    args: unknown[],
+    options: CallOptions,
+    request: PickRequest,
+    balancer: Balancer,
+  ): Promise<unknown> {
     const maxAttempts = this.options.failMode === 'failfast' ? 1 : (this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
-    // Made on the first failure: most calls succeed at once and need no record of endpoints tried.
-    let tried: Set<string> | undefined;
+    const tried = new Set<string>();
     let counted = 0;
     let lastError: RpcError | undefined;
-    while (counted < maxAttempts) {
-      if (this.closed) throw new RpcError(RpcCode.UNAVAILABLE, 'cluster client is closed', { mayHaveRun: false });
+    let e = first;
+    let id = firstId;
+    for (;;) {
+      const transparent = neverSent(e);
+      if (RpcError.is(e) && e.retryable && !transparent) this.budget.onFailure(); // only retryable failures a server saw
+      if (!this.mayRetry(e, m, options, transparent)) throw e;
+      tried.add(id);
+      if (!transparent) counted++;
+      lastError = e;
+      if (counted >= maxAttempts) throw lastError;
+      if (this.closed) throw clusterClosed();
       const endpoint = balancer.pick(request, tried);
       const state = endpoint && this.states.get(endpoint.id);
-      if (!state) throw lastError ?? noEndpoint(m, tried?.size ?? 0);
+      if (!state) throw lastError;
       try {
         const value = await state.call(m.service, m.name, args, options);
         this.budget.onSuccess();
         return value;
       } catch (err) {
-        const e = err as RpcError;
-        const transparent = neverSent(e);
-        if (RpcError.is(e) && e.retryable && !transparent) this.budget.onFailure(); // only retryable failures a server saw
-        if (!this.mayRetry(e, m, options, transparent)) throw e;
-        (tried ??= new Set()).add(state.endpoint.id);
-        if (!transparent) counted++;
-        lastError = e;
+        e = err as RpcError;
+        id = state.endpoint.id;
       }
     }
-    throw lastError ?? noEndpoint(m, tried?.size ?? 0);
   }
 
   /** Owner or fail: the key's owner on the ring of every listed endpoint, and no other. */
   private async callOwner(m: MethodDefinition, args: unknown[], options: CallOptions, shardKey: string): Promise<unknown> {
-    if (this.closed) throw new RpcError(RpcCode.UNAVAILABLE, 'cluster client is closed', { mayHaveRun: false });
+    if (this.closed) throw clusterClosed();
     const owner = this.ownerBalancer.pick({ service: m.service, method: m.name, shardKey });
     const state = owner && this.states.get(owner.id);
     if (!state) throw noEndpoint(m, 0);
@@ -433,6 +461,10 @@ function shardFailoverOf(m: MethodDefinition): ShardFailover {
 
 function isSource(x: ClusterClientOptions['endpoints']): x is EndpointSource {
   return typeof (x as EndpointSource).subscribe === 'function';
+}
+
+function clusterClosed(): RpcError {
+  return new RpcError(RpcCode.UNAVAILABLE, 'cluster client is closed', { mayHaveRun: false });
 }
 
 function noEndpoint(m: MethodDefinition, tried: number): RpcError {

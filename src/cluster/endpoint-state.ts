@@ -52,6 +52,12 @@ export function neverSent(err: unknown): boolean {
   return RpcError.is(err) && err.code === RpcCode.UNAVAILABLE && !isPeerAnswer(err) && !err.mayHaveRun;
 }
 
+/** What comes after one call to an endpoint: see {@link EndpointState.call}. */
+export interface CallContinuation {
+  success(value: unknown): unknown;
+  failure(err: unknown): Promise<unknown>;
+}
+
 /** One endpoint as the cluster client sees it: its connection, its load figures, its circuit breaker. */
 export class EndpointState {
   readonly client: RpcClient;
@@ -98,11 +104,25 @@ export class EndpointState {
     return !this.retired && this.breaker.available;
   }
 
-  call(service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    if (this.retired)
-      return Promise.reject(new RpcError(RpcCode.UNAVAILABLE, `${this.endpoint.id} left the cluster`, { mayHaveRun: false }));
-    if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs && this.hooks.hasAlternative(this))
-      return this.callWhenConnected(service, method, args, options);
+  /**
+   * `then`: what the caller does next, run in this call's own continuation so that the call costs one promise
+   * beyond the connection's: `success` after the figures are counted, and `failure` (which may retry elsewhere)
+   * instead of a rejection.
+   */
+  call(service: string, method: string, args: unknown[], options: CallOptions, then?: CallContinuation): Promise<unknown> {
+    if (this.retired) {
+      const err = new RpcError(RpcCode.UNAVAILABLE, `${this.endpoint.id} left the cluster`, { mayHaveRun: false });
+      return then ? then.failure(err) : Promise.reject(err);
+    }
+    if (!this.connected && (options.deadline as number) - Date.now() > this.connectWaitMs && this.hooks.hasAlternative(this)) {
+      const waited = this.callWhenConnected(service, method, args, options);
+      return then
+        ? waited.then(
+            (value) => then.success(value),
+            (err: unknown) => then.failure(err),
+          )
+        : waited;
+    }
     // Connected: the call goes out now, without an async frame of its own (one fewer promise per call).
     this.breaker.onSend();
     this.inFlight++;
@@ -110,10 +130,11 @@ export class EndpointState {
     return this.client.call(service, method, args, options).then(
       (value) => {
         this.answered(started);
-        return value;
+        return then ? then.success(value) : value;
       },
       (err: unknown) => {
         this.failed(err, started);
+        if (then) return then.failure(err);
         throw err;
       },
     );
