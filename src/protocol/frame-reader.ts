@@ -33,6 +33,9 @@ export class FrameReader {
   private id = 0;
   private payloadBytes = 0;
   private paused = false;
+  /** With transient chunks: the payload of the frame in progress, gathered here as it arrives (each byte copied once). */
+  private assembly: Buffer | undefined;
+  private assembled = 0;
 
   constructor(
     private readonly sink: FrameSink,
@@ -68,14 +71,44 @@ export class FrameReader {
   push(chunk: Buffer): void {
     if (this.state === 'failed') return;
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    let rest = chunk;
+    if (this.assembly !== undefined) {
+      const take = Math.min(rest.length, this.assembly.length - this.assembled);
+      rest.copy(this.assembly, this.assembled, 0, take);
+      this.assembled += take;
+      this.buffered += take;
+      if (this.assembled < this.assembly.length) return;
+      this.chunks.push(this.assembly); // the whole payload, in a buffer of its own: delivered as it is
+      this.assembly = undefined;
+      rest = rest.subarray(take);
+    }
+    if (rest.length > 0) {
+      this.chunks.push(rest);
+      this.buffered += rest.length;
+    }
     while (this.step());
-    if (this.transientChunks && this.chunks[this.chunks.length - 1] === chunk) this.keepLast();
+    if (this.transientChunks && rest.length > 0 && this.chunks[this.chunks.length - 1] === rest) this.keep();
   }
 
-  /** Replaces the last chunk, a view of a buffer about to be reused, with a copy of its unread bytes. */
-  private keepLast(): void {
+  /**
+   * The last chunk is a view of a buffer about to be reused. A payload still incomplete is gathered from here on
+   * in a buffer of its own (so a large frame costs one copy, as it would without a shared read buffer); any
+   * other bytes still held (a cut header, frames held while paused) are copied.
+   */
+  private keep(): void {
+    if (this.state === 'payload' && this.buffered < this.payloadBytes) {
+      const payload = Buffer.allocUnsafe(this.payloadBytes);
+      let at = 0;
+      for (let i = 0; i < this.chunks.length; i++) {
+        const from = i === 0 ? this.offset : 0;
+        at += this.chunks[i].copy(payload, at, from);
+      }
+      this.chunks.length = 0;
+      this.offset = 0;
+      this.assembly = payload;
+      this.assembled = at;
+      return;
+    }
     const last = this.chunks.length - 1;
     const from = last === 0 ? this.offset : 0;
     this.chunks[last] = Buffer.from(this.chunks[last].subarray(from));
@@ -100,6 +133,7 @@ export class FrameReader {
    */
   stop(): void {
     this.state = 'failed';
+    this.assembly = undefined;
     this.chunks.length = 0;
     this.offset = 0;
     this.buffered = 0;
