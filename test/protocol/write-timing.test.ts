@@ -1,9 +1,9 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import 'reflect-metadata';
-import { Method, RpcClient, RpcServer, Service } from '../../src/index';
+import { Method, RpcClient, RpcServer, Service, type ServiceProxy } from '../../src/index';
 import { FrameKind, PREFACE_BYTES } from '../../src/protocol/frame';
 import { clientPreface, parseFrames, requestFrame } from '../server/wire';
 import { until } from '../server/harness';
@@ -66,14 +66,21 @@ async function clientWithRecordedWrites(port: number): Promise<{ client: RpcClie
   };
 }
 
-test('a lone call is written before the event-loop turn that made it ends', async (t) => {
+/** A server of TimingService, and a client to it whose socket writes are recorded; both closed after the test. */
+async function timingClient(
+  t: TestContext,
+): Promise<{ c: Awaited<ReturnType<typeof clientWithRecordedWrites>>; proxy: ServiceProxy<TimingService> }> {
   const server = new RpcServer();
   server.register(new TimingService());
   const { port } = await server.listen(0, '127.0.0.1');
   t.after(() => server.close({ graceMs: 100 }));
   const c = await clientWithRecordedWrites(port);
   t.after(() => c.client.close());
-  const proxy = c.client.proxy(TimingService);
+  return { c, proxy: c.client.proxy(TimingService) };
+}
+
+test('a lone call is written before the event-loop turn that made it ends', async (t) => {
+  const { c, proxy } = await timingClient(t);
   const before = c.writes.length; // the preface
   for (let i = 0; i < 5; i++) {
     c.mark('call');
@@ -84,13 +91,7 @@ test('a lone call is written before the event-loop turn that made it ends', asyn
 });
 
 test('calls started together from idle go out in one write; with calls in flight, the requests of one turn share one write', async (t) => {
-  const server = new RpcServer();
-  server.register(new TimingService());
-  const { port } = await server.listen(0, '127.0.0.1');
-  t.after(() => server.close({ graceMs: 100 }));
-  const c = await clientWithRecordedWrites(port);
-  t.after(() => c.client.close());
-  const proxy = c.client.proxy(TimingService);
+  const { c, proxy } = await timingClient(t);
   let before = c.writes.length;
   c.mark('together');
   const sums = await Promise.all([proxy.add(1, 1), proxy.add(2, 2), proxy.add(3, 3)]);
