@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Max, Min, ValidateNested } from '../util/class-validator-parts';
 import { randomUUID } from 'node:crypto';
 import { MAX_ENDPOINT_WEIGHT } from '../balancer/endpoint';
 import { Ctx } from '../decorators/ctx';

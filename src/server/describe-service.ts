@@ -1,4 +1,4 @@
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import type * as JsonSchemas from 'class-validator-jsonschema';
 import { Method } from '../decorators/method';
 import { Service } from '../decorators/service';
 import { RpcCode, RpcError } from '../errors/rpc-error';
@@ -64,6 +64,10 @@ export class DescribeService {
   describe(service: string): ServiceDescription {
     const def = this.definitions().find((d) => d.name === service);
     if (!def) throw new RpcError(RpcCode.NOT_FOUND, `unknown service '${service}'`);
+    // Loaded when first asked: it loads all of class-validator, which a process should not pay for until then
+    // (see src/util/class-validator-parts.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { validationMetadatasToSchemas } = require('class-validator-jsonschema') as typeof JsonSchemas;
     const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/definitions/' }) as Record<string, JsonSchema>;
     const prototype = def.target.prototype as Record<string, unknown>;
     return { name: def.name, methods: [...def.methods.values()].map((m) => describeMethod(m, schemas, prototype[m.name])) };

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage as validationStorage, validate, type ValidationError, type ValidatorOptions } from 'class-validator';
+import type { ValidationError, ValidatorOptions } from 'class-validator';
+import { getMetadataStorage as validationStorage, validate } from '../util/class-validator-parts';
 import type { RpcErrorDetail } from '../errors/rpc-error';
 import type { AnyClass } from '../metadata/metadata-storage';
 import { depthDetail } from './argument-depth';
