@@ -312,7 +312,6 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
     const maxAttempts = this.options.failMode === 'failfast' ? 1 : (this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     const tried = new Set<string>();
     let counted = 0;
-    let lastError: RpcError | undefined;
     let e = first;
     let id = firstId;
     for (;;) {
@@ -321,12 +320,11 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
       if (!this.mayRetry(e, m, options, transparent)) throw e;
       tried.add(id);
       if (!transparent) counted++;
-      lastError = e;
-      if (counted >= maxAttempts) throw lastError;
+      if (counted >= maxAttempts) throw e;
       if (this.closed) throw clusterClosed();
       const endpoint = balancer.pick(request, tried);
       const state = endpoint && this.states.get(endpoint.id);
-      if (!state) throw lastError;
+      if (!state) throw e;
       try {
         const value = await state.call(m.service, m.name, args, options);
         this.budget.onSuccess();

@@ -35,7 +35,6 @@ export interface CallOwner {
  */
 export class ServerCall implements DeadlineEntry {
   private timer: NodeJS.Timeout | undefined;
-  private timed = false;
   expireAtMs = 0;
   prevDeadline: DeadlineEntry | undefined = undefined;
   nextDeadline: DeadlineEntry | undefined = undefined;
@@ -218,8 +217,7 @@ export class ServerCall implements DeadlineEntry {
   }
 
   private armTimer(): void {
-    if (this.timed || this.done) return;
-    this.timed = true;
+    if (this.done || this.queuedDeadline || this.timer !== undefined) return;
     const now = Date.now();
     if (this.owner.deadlines?.add(this, this.expireAt - now, now) === true) return;
     // The closure is made here, not per call: synchronous handlers never need a timer.

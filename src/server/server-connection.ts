@@ -210,8 +210,8 @@ export class ServerConnection implements CallOwner, StreamOwner {
 
   release(id: number): void {
     this.calls.delete(id);
-    this.inputs.release(id);
-    this.streamIds.delete(id);
+    // Only stream calls are in streamIds, and only they have inputs: a unary call pays one size check here.
+    if (this.streamIds.size > 0 && this.streamIds.delete(id)) this.inputs.release(id);
     if (this.paused === 'calls') this.scheduleResume();
     // The call writes its answer right after release(): end the connection only once that answer is queued.
     if (this.draining && this.calls.size === 0) queueMicrotask(() => this.settings.onIdle(this));
