@@ -24,6 +24,7 @@ import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, MAX_TIMER_MS, unrefTimer } from '../util/timers';
 import { cancelledError, NOT_QUEUED, PendingCall, type PendingOwner } from './pending-call';
+import { IdTable } from '../util/id-table';
 import { DeadlineQueue } from '../util/deadline-queue';
 
 export type { CreateConnection } from '../transport/connector';
@@ -61,7 +62,7 @@ export interface ClientConnectionOptions {
 /** One multiplexed connection to a server: requests by id, answers in any order. */
 export class ClientConnection implements PendingOwner, ClientStreamOwner {
   private state: 'handshake' | 'ready' | 'draining' | 'closed' = 'handshake';
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new IdTable<PendingCall>();
   readonly deadlines = new DeadlineQueue();
   private readonly streams = new Map<number, ClientStream>();
   /** The server acknowledged streams in its preface. */
@@ -185,7 +186,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     return new Promise((resolve, reject) => {
       const queuedAt = wait ? NOT_QUEUED : this.writer.flushes;
       const call = new PendingCall(this, id, service, method, queuedAt, timeoutMs, nowMs, signal, resolve, reject);
-      this.pending.set(id, call);
+      this.pending.set(call);
       // A binary payload is a view of the encoder's shared buffer, which the next call's encoding overwrites:
       // one that waits must be its own copy (the writer copies the others at once).
       if (wait) {
@@ -261,7 +262,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
         this.inputs.stop(id);
         reject(err);
       };
-      this.pending.set(id, new PendingCall(this, id, service, method, this.writer.flushes, opened.timeoutMs, Date.now(), signal, ok, fail));
+      this.pending.set(new PendingCall(this, id, service, method, this.writer.flushes, opened.timeoutMs, Date.now(), signal, ok, fail));
       this.writer.write(FrameKind.REQUEST, id, opened.payload);
       out.start();
     });
@@ -627,7 +628,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     this.blocked = [];
     this.writer?.close();
     const reason = this.closeReason ?? unavailable(`connection to ${this.remote} lost`);
-    const calls = [...this.pending.values()];
+    const calls = this.pending.values();
     this.pending.clear();
     for (const call of calls) {
       const mayHaveRun = call.queued && call.queuedAt < this.writer.flushes;
