@@ -23,7 +23,7 @@ import { chunksAreTransient, type Connector } from '../transport/connector';
 import { Liveness, livenessTickMs } from '../protocol/liveness';
 import { encodeRequest } from '../protocol/request';
 import { clampDelay, MAX_TIMER_MS, unrefTimer } from '../util/timers';
-import { cancelledError, NOT_QUEUED, PendingCall, type PendingOwner } from './pending-call';
+import { cancelledError, NOT_QUEUED, PendingCall, type CallSink, type PendingOwner } from './pending-call';
 import { IdTable } from '../util/id-table';
 import { DeadlineQueue } from '../util/deadline-queue';
 
@@ -57,6 +57,12 @@ export interface ClientConnectionOptions {
   onGoAway(conn: ClientConnection, reason: string): void;
   /** The connection is gone; `err` says why when it was not closed on purpose. */
   onClose(conn: ClientConnection, err: RpcError | undefined): void;
+}
+
+/** A request refused before it was sent: the error goes where the call's outcome would have. */
+function refuse(sink: CallSink | undefined, reject: ((err: Error) => void) | undefined, err: Error): void {
+  if (sink !== undefined) sink.reject(err);
+  else (reject as (err: Error) => void)(err);
 }
 
 /** One multiplexed connection to a server: requests by id, answers in any order. */
@@ -146,15 +152,49 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     metadata?: Record<string, string>,
     nowMs = Date.now(),
   ): Promise<unknown> {
+    return new Promise((resolve, reject) =>
+      this.send(undefined, resolve, reject, service, method, args, deadline, signal, metadata, nowMs),
+    );
+  }
+
+  /** As {@link request}, the outcome going to `sink` (once, possibly before this returns) instead of a promise. */
+  requestInto(
+    sink: CallSink,
+    service: string,
+    method: string,
+    args: unknown[],
+    deadline: number,
+    signal: AbortSignal | undefined,
+    metadata: Record<string, string> | undefined,
+    nowMs: number,
+  ): void {
+    this.send(sink, undefined, undefined, service, method, args, deadline, signal, metadata, nowMs);
+  }
+
+  /** The outcome goes to `sink`, or to `resolve` and `reject` when there is none. */
+  private send(
+    sink: CallSink | undefined,
+    resolve: ((value: unknown) => void) | undefined,
+    reject: ((err: Error) => void) | undefined,
+    service: string,
+    method: string,
+    args: unknown[],
+    deadline: number,
+    signal: AbortSignal | undefined,
+    metadata: Record<string, string> | undefined,
+    nowMs: number,
+  ): void {
     // The signal may have aborted while the connection was being opened, after the caller last looked.
-    if (signal?.aborted) return Promise.reject(cancelledError(`${service}.${method}`, signal, false));
+    if (signal?.aborted) return refuse(sink, reject, cancelledError(`${service}.${method}`, signal, false));
     if (typeof deadline !== 'number' || Number.isNaN(deadline)) {
-      return Promise.reject(new RangeError(`${service}.${method}: deadline must be a number (epoch ms), got ${String(deadline)}`));
+      return refuse(sink, reject, new RangeError(`${service}.${method}: deadline must be a number (epoch ms), got ${String(deadline)}`));
     }
     // Infinity means no limit: the timer maximum, so that both codecs carry the same finite number.
     const timeoutMs = Math.min(deadline - nowMs, MAX_TIMER_MS);
     if (timeoutMs <= 0) {
-      return Promise.reject(
+      return refuse(
+        sink,
+        reject,
         new RpcError(RpcCode.DEADLINE_EXCEEDED, `${service}.${method}: deadline exceeded before sending`, {
           timeout: 'call',
           mayHaveRun: false,
@@ -165,14 +205,18 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     try {
       payload = this.options.codec.encode(encodeRequest(service, method, args, Math.ceil(timeoutMs), metadata));
     } catch (err) {
-      return Promise.reject(
+      return refuse(
+        sink,
+        reject,
         new RpcError(RpcCode.INVALID_ARGUMENT, `${service}.${method}: arguments could not be encoded: ${(err as Error).message}`, {
           mayHaveRun: false,
         }),
       );
     }
     if (payloadExceeds(payload, this.serverMaxFrameBytes)) {
-      return Promise.reject(
+      return refuse(
+        sink,
+        reject,
         new RpcError(
           RpcCode.RESOURCE_EXHAUSTED,
           `${service}.${method}: request of ${byteLength(payload)} bytes exceeds the server's frame limit of ${this.serverMaxFrameBytes} bytes`,
@@ -183,20 +227,18 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     const id = this.allocateId();
     // Past the high-water mark, a call waits its turn (within its deadline) instead of growing the socket's buffer.
     const wait = this.blocked.length > 0 || this.writer.backlogBytes > this.options.outputHighWaterBytes;
-    return new Promise((resolve, reject) => {
-      const queuedAt = wait ? NOT_QUEUED : this.writer.flushes;
-      const call = new PendingCall(this, id, service, method, queuedAt, timeoutMs, nowMs, signal, resolve, reject);
-      this.pending.set(call);
-      // A binary payload is a view of the encoder's shared buffer, which the next call's encoding overwrites:
-      // one that waits must be its own copy (the writer copies the others at once).
-      if (wait) {
-        this.blocked.push({ call, payload: typeof payload === 'string' ? payload : Buffer.from(payload) });
-        return this.writer.onceTaken();
-      }
-      // The only call in flight: nothing else is coming to batch it with, beyond what this turn's code sends now.
-      if (this.pending.size === 1) this.writer.flushAfterMicrotasks();
-      this.writer.write(FrameKind.REQUEST, id, payload);
-    });
+    const queuedAt = wait ? NOT_QUEUED : this.writer.flushes;
+    const call = new PendingCall(this, id, service, method, queuedAt, timeoutMs, nowMs, signal, sink, resolve, reject);
+    this.pending.set(call);
+    // A binary payload is a view of the encoder's shared buffer, which the next call's encoding overwrites:
+    // one that waits must be its own copy (the writer copies the others at once).
+    if (wait) {
+      this.blocked.push({ call, payload: typeof payload === 'string' ? payload : Buffer.from(payload) });
+      return this.writer.onceTaken();
+    }
+    // The only call in flight: nothing else is coming to batch it with, beyond what this turn's code sends now.
+    if (this.pending.size === 1) this.writer.flushAfterMicrotasks();
+    this.writer.write(FrameKind.REQUEST, id, payload);
   }
 
   /**
@@ -262,7 +304,9 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
         this.inputs.stop(id);
         reject(err);
       };
-      this.pending.set(new PendingCall(this, id, service, method, this.writer.flushes, opened.timeoutMs, Date.now(), signal, ok, fail));
+      this.pending.set(
+        new PendingCall(this, id, service, method, this.writer.flushes, opened.timeoutMs, Date.now(), signal, undefined, ok, fail),
+      );
       this.writer.write(FrameKind.REQUEST, id, opened.payload);
       out.start();
     });

@@ -14,7 +14,17 @@ export interface PendingOwner {
 }
 
 /**
- * One call waiting for its answer: one promise, one map entry, a place in the connection's deadline queue
+ * Where a call's outcome goes when it has no promise of its own: the ClusterClient's first try, whose answer
+ * settles the caller's promise directly (and whose failure starts the failover) instead of passing through a
+ * second promise. Called once, synchronously from the frame (or timer, or abort) that settles the call.
+ */
+export interface CallSink {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/**
+ * One call waiting for its answer: one promise (or a {@link CallSink}), one table entry, a place in the connection's deadline queue
  * (or, when that would cost a long walk, a timer of its own) and at most one abort listener, all released in
  * `settle`.
  */
@@ -42,8 +52,10 @@ export class PendingCall implements DeadlineEntry {
     /** `Date.now()` when `timeoutMs` was measured. */
     nowMs: number,
     private readonly signal: AbortSignal | undefined,
-    private readonly resolveFn: (value: unknown) => void,
-    private readonly rejectFn: (err: RpcError) => void,
+    /** The outcome goes to `sink` when there is one, else to these (the executor's functions of the call's promise). */
+    private readonly sink: CallSink | undefined,
+    private readonly resolveFn: ((value: unknown) => void) | undefined,
+    private readonly rejectFn: ((err: RpcError) => void) | undefined,
   ) {
     if (!owner.deadlines.add(this, timeoutMs, nowMs)) this.timer = unrefTimer(setTimeout(() => this.expire(), clampDelay(timeoutMs)));
     if (signal) {
@@ -62,11 +74,15 @@ export class PendingCall implements DeadlineEntry {
   }
 
   resolve(value: unknown): void {
-    if (this.release()) this.resolveFn(value);
+    if (!this.release()) return;
+    if (this.sink !== undefined) this.sink.resolve(value);
+    else (this.resolveFn as (value: unknown) => void)(value);
   }
 
   reject(err: RpcError): void {
-    if (this.release()) this.rejectFn(err);
+    if (!this.release()) return;
+    if (this.sink !== undefined) this.sink.reject(err);
+    else (this.rejectFn as (err: RpcError) => void)(err);
   }
 
   /** The deadline passed (from the queue or the call's own timer). */

@@ -139,6 +139,15 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   }
 
   /**
+   * The connection a call may be handed to directly, bypassing {@link call}: ready, and this client has no
+   * interceptors or metadata of its own to apply. The ClusterClient's first try uses it. Undefined otherwise.
+   */
+  directConnection(): ClientConnection | undefined {
+    const conn = this.conn;
+    return this.chain === undefined && this.metadata === undefined && conn?.isReady ? conn : undefined;
+  }
+
+  /**
    * Untyped server stream by names (what a proxy's streaming method calls): the items as they arrive. The
    * deadline and `signal` cover the whole stream; leaving the loop early cancels it on the server.
    */

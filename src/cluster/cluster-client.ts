@@ -15,7 +15,7 @@ import { broadcastProxy, runBroadcast, type BroadcastMode, type BroadcastProxy, 
 import type { CircuitBreakerOptions } from './circuit-breaker';
 import type { OutlierDetectionOptions } from './outlier-detector';
 import { StaticEndpointSource, type EndpointSource } from './endpoint-source';
-import { EndpointState, neverSent } from './endpoint-state';
+import { EndpointState, neverSent, type CallContinuation, type EndpointCallSink } from './endpoint-state';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget';
 import { checkInterceptors, compose, type ClientInterceptor, type ClientNext } from '../interceptors/interceptor';
 
@@ -181,8 +181,9 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   invoke(def: ServiceDefinition, method: string, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
     try {
       const m = this.method(def, method);
-      const deadline = callDeadline(options, this.defaultTimeoutMs);
-      if (this.chain === undefined) return this.route(m, args, { ...options, deadline });
+      const nowMs = Date.now();
+      const deadline = callDeadline(options, this.defaultTimeoutMs, nowMs);
+      if (this.chain === undefined) return this.route(m, args, { ...options, deadline }, nowMs);
       return this.chain({
         service: m.service,
         method: m.name,
@@ -269,10 +270,10 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   }
 
   /** Balances (or routes by shard key) and retries; `options.deadline` is set. */
-  private route(m: MethodDefinition, args: unknown[], options: CallOptions): Promise<unknown> {
+  private route(m: MethodDefinition, args: unknown[], options: CallOptions, nowMs?: number): Promise<unknown> {
     const shardKey = m.shardKey ? extractShardKey(m, args) : undefined;
     if (shardKey !== undefined && shardFailoverOf(m) === 'fail') return this.callOwner(m, args, options, shardKey);
-    return this.attempt(m, args, options, shardKey);
+    return this.attempt(m, args, options, shardKey, nowMs);
   }
 
   /**
@@ -281,22 +282,31 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
    * most once per endpoint, and spends no retry token. The first try runs without an async frame: most calls
    * succeed at once, and the retries (in {@link retry}) start from its failure.
    */
-  private attempt(m: MethodDefinition, args: unknown[], options: CallOptions, shardKey: string | undefined): Promise<unknown> {
+  private attempt(
+    m: MethodDefinition,
+    args: unknown[],
+    options: CallOptions,
+    shardKey: string | undefined,
+    nowMs?: number,
+  ): Promise<unknown> {
     if (this.closed) return Promise.reject(clusterClosed());
     const request = { service: m.service, method: m.name, shardKey };
     const balancer = this.balancerFor(m, shardKey);
     const endpoint = balancer.pick(request, undefined);
     const state = endpoint && this.states.get(endpoint.id);
     if (!state) return Promise.reject(noEndpoint(m, 0));
-    return state.call(m.service, m.name, args, options, {
-      success: this.firstTrySucceeded,
-      failure: (err) => this.retry(err as RpcError, state.endpoint.id, m, args, options, request, balancer),
+    return new Promise((resolve, reject) => {
+      const first = new FirstTry(this.tries, state, m, args, options, request, balancer, resolve, reject);
+      if (state.sendInto(first, m.service, m.name, args, options, nowMs ?? Date.now())) return;
+      // Not connected yet (or the endpoint's client has interceptors of its own): through a promise.
+      state.call(m.service, m.name, args, options, first).then(resolve, reject);
     });
   }
 
-  private readonly firstTrySucceeded = (value: unknown): unknown => {
-    this.budget.onSuccess();
-    return value;
+  /** What a {@link FirstTry} calls back: one object per client, not closures per call. */
+  private readonly tries: FirstTryOwner = {
+    succeeded: () => this.budget.onSuccess(),
+    retry: (first, firstId, m, args, options, request, balancer) => this.retry(first, firstId, m, args, options, request, balancer),
   };
 
   /** After the first try failed with `first` on `firstId`: the rest of the failover loop. */
@@ -468,4 +478,64 @@ function clusterClosed(): RpcError {
 function noEndpoint(m: MethodDefinition, tried: number): RpcError {
   const why = tried > 0 ? `every endpoint tried failed (${tried})` : 'no healthy endpoint';
   return new RpcError(RpcCode.UNAVAILABLE, `${m.service}.${m.name}: ${why}`, { mayHaveRun: false });
+}
+
+interface FirstTryOwner {
+  /** A call succeeded (the retry budget's credit). */
+  succeeded(): void;
+  /** The failover loop after the first try failed with `first` on `firstId`. */
+  retry(
+    first: RpcError,
+    firstId: string,
+    m: MethodDefinition,
+    args: unknown[],
+    options: CallOptions,
+    request: PickRequest,
+    balancer: Balancer,
+  ): Promise<unknown>;
+}
+
+/**
+ * A call's first try on its endpoint, carrying what the failover needs: as the connection's sink (the common
+ * case), its answer settles the caller's promise with no promise of its own in between; as the continuation of
+ * {@link EndpointState.call} when the call cannot go out at once. Either way a failure goes on to the failover loop.
+ */
+class FirstTry implements EndpointCallSink, CallContinuation {
+  started = 0;
+
+  constructor(
+    private readonly owner: FirstTryOwner,
+    private readonly state: EndpointState,
+    private readonly m: MethodDefinition,
+    private readonly args: unknown[],
+    private readonly options: CallOptions,
+    private readonly request: PickRequest,
+    private readonly balancer: Balancer,
+    private readonly resolveFn: (value: unknown) => void,
+    private readonly rejectFn: (err: unknown) => void,
+  ) {}
+
+  /** Sent through {@link EndpointState.sendInto}: the answer. */
+  resolve(value: unknown): void {
+    this.state.answered(this.started);
+    this.owner.succeeded();
+    this.resolveFn(value);
+  }
+
+  /** Sent through {@link EndpointState.sendInto}: the failure, counted, then failed over. */
+  reject(err: Error): void {
+    this.state.failed(err, this.started);
+    this.failure(err).then(this.resolveFn, this.rejectFn);
+  }
+
+  /** Through {@link EndpointState.call} (counted there). */
+  success(value: unknown): unknown {
+    this.owner.succeeded();
+    return value;
+  }
+
+  failure(err: unknown): Promise<unknown> {
+    const { m, args, options, request, balancer } = this;
+    return this.owner.retry(err as RpcError, this.state.endpoint.id, m, args, options, request, balancer);
+  }
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Endpoint } from '../balancer/endpoint';
 import type { CallOptions } from '../client/call-options';
+import type { CallSink } from '../client/pending-call';
 import { RpcClient, type RpcClientOptions } from '../client/rpc-client';
 import { isPeerAnswer, RpcCode, RpcError } from '../errors/rpc-error';
 import { CircuitBreaker, type CircuitBreakerOptions, type FailureKind } from './circuit-breaker';
@@ -56,6 +57,11 @@ export function neverSent(err: unknown): boolean {
 export interface CallContinuation {
   success(value: unknown): unknown;
   failure(err: unknown): Promise<unknown>;
+}
+
+/** The outcome of a call sent by {@link EndpointState.sendInto}; `started` is set there (performance.now()). */
+export interface EndpointCallSink extends CallSink {
+  started: number;
 }
 
 /** One endpoint as the cluster client sees it: its connection, its load figures, its circuit breaker. */
@@ -140,6 +146,22 @@ export class EndpointState {
     );
   }
 
+  /**
+   * The first try of a ClusterClient call, when it can go out at once (the endpoint's client has a ready
+   * connection, and no interceptors or metadata of its own): counted as {@link call} counts it, its outcome
+   * handed to `sink`, which reports back through {@link answered} and {@link failed}. Returns false, doing
+   * nothing, otherwise: the caller then uses {@link call}.
+   */
+  sendInto(sink: EndpointCallSink, service: string, method: string, args: unknown[], options: CallOptions, nowMs: number): boolean {
+    const conn = this.retired ? undefined : this.client.directConnection();
+    if (conn === undefined) return false;
+    this.breaker.onSend();
+    this.inFlight++;
+    sink.started = performance.now();
+    conn.requestInto(sink, service, method, args, options.deadline as number, options.signal, options.metadata, nowMs);
+    return true;
+  }
+
   /** Not connected yet: wait (up to `connectWaitMs`) for the connection, so that a slow one can be skipped. */
   private async callWhenConnected(service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
     this.breaker.onSend();
@@ -156,14 +178,16 @@ export class EndpointState {
     }
   }
 
-  private answered(started: number): void {
+  /** A call counted by {@link sendInto} (or {@link call}) was answered. */
+  answered(started: number): void {
     this.observe(started, performance.now());
     this.breaker.onSuccess();
     this.outliers?.record(undefined);
     this.settled();
   }
 
-  private failed(err: unknown, started: number): void {
+  /** A call counted by {@link sendInto} (or {@link call}) failed with `err`. */
+  failed(err: unknown, started: number): void {
     try {
       this.judge(err, started);
     } finally {
