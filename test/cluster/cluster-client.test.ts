@@ -11,6 +11,7 @@ import {
   ShardKey,
   StaticEndpointSource,
   type EndpointInit,
+  withOptions,
 } from '../../src/index';
 import { KeyValueContract } from '../../samples/sharded-kv/contract';
 import { startKvServer } from '../../samples/sharded-kv/server';
@@ -71,6 +72,27 @@ describe('cluster client over three real servers', () => {
       kv.increment({ by: 1 } as never),
       (e: unknown) => RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && /args\[0\]\.key/.test(e.message),
     );
+  });
+
+  test('a first try refused before it is sent (unencodable arguments, an aborted signal) fails at once, is not failed over, and leaves nothing counted in flight', async () => {
+    const kv = cluster.proxy(KeyValueContract);
+    const home = (await kv.put('refused', 'v')).server; // connected: the next calls take the direct path
+    await assert.rejects(
+      kv.put('refused', 10n as unknown as string),
+      (e: unknown) =>
+        RpcError.is(e) && e.code === RpcCode.INVALID_ARGUMENT && /could not be encoded/.test(e.message) && e.mayHaveRun === false,
+    );
+    const aborted = AbortSignal.abort();
+    await assert.rejects(
+      withOptions(kv, { signal: aborted }).get('refused'),
+      (e: unknown) => RpcError.is(e) && e.code === RpcCode.CANCELLED && e.mayHaveRun === false,
+    );
+    assert.deepEqual(
+      cluster.stats().map((s) => [s.inFlight, s.breaker]),
+      cluster.stats().map(() => [0, 'closed']),
+    );
+    const after = await kv.get('refused');
+    assert.deepEqual([after.value, after.server], ['v', home]);
   });
 
   test('methods without a shard key go through the balancer (round-robin by default)', async () => {
