@@ -5,8 +5,12 @@ export interface HasId {
 
 /** Slots a table starts with: enough for the calls a quiet connection has in flight. */
 const INITIAL_SLOTS = 16;
-/** The most slots a table grows to (32 KiB of pointers); more entries than half of this go to the overflow map. */
-export const MAX_ID_TABLE_SLOTS = 4096;
+/**
+ * The most slots a table grows to (128 KiB of pointers, reached only with more than 8,192 calls in flight on
+ * one connection; a table does not shrink while its connection lives). Entries whose slot is taken go to the
+ * overflow map.
+ */
+export const MAX_ID_TABLE_SLOTS = 16384;
 
 /**
  * The calls in flight on one connection, by request id: a slot array indexed by the id's low bits, with a
