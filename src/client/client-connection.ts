@@ -70,7 +70,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
   private state: 'handshake' | 'ready' | 'draining' | 'closed' = 'handshake';
   private readonly pending = new IdTable<PendingCall>();
   readonly deadlines = new DeadlineQueue();
-  private readonly streams = new Map<number, ClientStream>();
+  private readonly streams = new IdTable<ClientStream>();
   /** The server acknowledged streams in its preface. */
   private serverStreams = false;
   /** The server acknowledged client and bidi streams in its preface. */
@@ -264,7 +264,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
   private startAnswers(id: number, what: string, opened: OpenedInput, signal: AbortSignal | undefined): ClientStream {
     const window = this.options.streamWindow ?? DEFAULT_STREAM_WINDOW;
     const stream = new ClientStream(this, id, what, opened.timeoutMs, signal, window);
-    this.streams.set(id, stream);
+    this.streams.set(stream);
     this.writer.write(FrameKind.REQUEST, id, opened.payload);
     this.sendWindow(id, window.messages, window.bytes);
     return stream;
@@ -682,7 +682,7 @@ export class ClientConnection implements PendingOwner, ClientStreamOwner {
     }
     for (const ping of [...this.pings.values()]) ping.done(reason);
     this.inputs.stopAll();
-    const streams = [...this.streams.values()];
+    const streams = this.streams.values();
     this.streams.clear();
     for (const s of streams)
       s.end(new RpcError(reason.code, `${s.what}: ${reason.message} (after ${s.delivered} items)`, { timeout: reason.timeout }));
