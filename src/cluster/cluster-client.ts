@@ -502,6 +502,7 @@ interface FirstTryOwner {
  */
 class FirstTry implements EndpointCallSink, CallContinuation {
   started = 0;
+  answersAtSend = 0;
 
   constructor(
     private readonly owner: FirstTryOwner,
@@ -524,7 +525,7 @@ class FirstTry implements EndpointCallSink, CallContinuation {
 
   /** Sent through {@link EndpointState.sendInto}: the failure, counted, then failed over. */
   reject(err: Error): void {
-    this.state.failed(err, this.started);
+    this.state.failed(err, this.answersAtSend);
     this.failure(err).then(this.resolveFn, this.rejectFn);
   }
 

@@ -15,7 +15,8 @@ import {
 } from '../../src/index';
 import { KeyValueContract } from '../../samples/sharded-kv/contract';
 import { startKvServer } from '../../samples/sharded-kv/server';
-import { closedPort } from '../helpers/servers';
+import { closedPort, startServer } from '../helpers/servers';
+import { LATENCY_SAMPLE_EVERY } from '../../src/cluster/endpoint-state';
 
 interface Node {
   name: string;
@@ -271,4 +272,33 @@ describe('when endpoints fail', () => {
       await Promise.all([a.server.close({ graceMs: 0 }), b.server.close({ graceMs: 0 })]);
     }
   });
+});
+
+@Service('Paced')
+class Paced {
+  @Method() after(ms: number): Promise<number> {
+    return new Promise((resolve) => setTimeout(() => resolve(ms), ms));
+  }
+}
+
+test(`an endpoint's latency average takes one call in ${LATENCY_SAMPLE_EVERY}, the first included`, async (t) => {
+  const started = await startServer([new Paced()]);
+  const cluster = new ClusterClient({ endpoints: [{ host: '127.0.0.1', port: started.port }] });
+  t.after(async () => {
+    await cluster.close();
+    await started.stop();
+  });
+  const paced = cluster.proxy(Paced);
+  await paced.after(200); // call 1: timed
+  const first = cluster.stats()[0].latencyMs;
+  assert.ok(first >= 190, `the first call is timed: ${first} ms`);
+  for (let i = 1; i < LATENCY_SAMPLE_EVERY; i++) await paced.after(0); // calls 2..8: not timed
+  assert.equal(cluster.stats()[0].latencyMs, first);
+  await paced.after(0); // call 9: timed, and quicker than 200 ms
+  const next = cluster.stats()[0].latencyMs;
+  assert.ok(next < first, `${next} < ${first}`);
+  assert.deepEqual(
+    cluster.stats().map((s) => s.inFlight),
+    [0],
+  );
 });
