@@ -306,24 +306,17 @@ export class ClusterClient extends EventEmitter<ClusterEvents> implements Invoke
   /** What a {@link FirstTry} calls back: one object per client, not closures per call. */
   private readonly tries: FirstTryOwner = {
     succeeded: () => this.budget.onSuccess(),
-    retry: (first, firstId, m, args, options, request, balancer) => this.retry(first, firstId, m, args, options, request, balancer),
+    retry: (first, from) => this.retry(first, from),
   };
 
-  /** After the first try failed with `first` on `firstId`: the rest of the failover loop. */
-  private async retry(
-    first: RpcError,
-    firstId: string,
-    m: MethodDefinition,
-    args: unknown[],
-    options: CallOptions,
-    request: PickRequest,
-    balancer: Balancer,
-  ): Promise<unknown> {
+  /** After the first try `from` failed with `first`: the rest of the failover loop. */
+  private async retry(first: RpcError, from: FirstTry): Promise<unknown> {
+    const { m, args, options, request, balancer } = from;
     const maxAttempts = this.options.failMode === 'failfast' ? 1 : (this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     const tried = new Set<string>();
     let counted = 0;
     let e = first;
-    let id = firstId;
+    let id = from.state.endpoint.id;
     for (;;) {
       const transparent = neverSent(e);
       if (RpcError.is(e) && e.retryable && !transparent) this.budget.onFailure(); // only retryable failures a server saw
@@ -483,16 +476,8 @@ function noEndpoint(m: MethodDefinition, tried: number): RpcError {
 interface FirstTryOwner {
   /** A call succeeded (the retry budget's credit). */
   succeeded(): void;
-  /** The failover loop after the first try failed with `first` on `firstId`. */
-  retry(
-    first: RpcError,
-    firstId: string,
-    m: MethodDefinition,
-    args: unknown[],
-    options: CallOptions,
-    request: PickRequest,
-    balancer: Balancer,
-  ): Promise<unknown>;
+  /** The failover loop after the first try `from` failed with `first`. */
+  retry(first: RpcError, from: FirstTry): Promise<unknown>;
 }
 
 /**
@@ -506,12 +491,12 @@ class FirstTry implements EndpointCallSink, CallContinuation {
 
   constructor(
     private readonly owner: FirstTryOwner,
-    private readonly state: EndpointState,
-    private readonly m: MethodDefinition,
-    private readonly args: unknown[],
-    private readonly options: CallOptions,
-    private readonly request: PickRequest,
-    private readonly balancer: Balancer,
+    readonly state: EndpointState,
+    readonly m: MethodDefinition,
+    readonly args: unknown[],
+    readonly options: CallOptions,
+    readonly request: PickRequest,
+    readonly balancer: Balancer,
     private readonly resolveFn: (value: unknown) => void,
     private readonly rejectFn: (err: unknown) => void,
   ) {}
@@ -536,7 +521,6 @@ class FirstTry implements EndpointCallSink, CallContinuation {
   }
 
   failure(err: unknown): Promise<unknown> {
-    const { m, args, options, request, balancer } = this;
-    return this.owner.retry(err as RpcError, this.state.endpoint.id, m, args, options, request, balancer);
+    return this.owner.retry(err as RpcError, this);
   }
 }

@@ -64,7 +64,7 @@ export interface CallContinuation {
   failure(err: unknown): Promise<unknown>;
 }
 
-/** The outcome of a call sent by {@link EndpointState.sendInto}; `started` is set there (performance.now()). */
+/** The outcome of a call sent by {@link EndpointState.sendInto}, which sets its two marks. */
 export interface EndpointCallSink extends CallSink {
   /** performance.now() when the call went out if it is timed, else 0. */
   started: number;

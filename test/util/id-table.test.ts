@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IdTable, MAX_ID_TABLE_SLOTS } from '../../src/util/id-table';
+import { seededRandom } from '../helpers/random';
 
 class Call {
   constructor(
@@ -13,18 +14,6 @@ class Call {
 interface Insides {
   slots: unknown[];
   overflow: Map<number, Call> | undefined;
-}
-
-/** A small deterministic generator (mulberry32), so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function assertSame(table: IdTable<Call>, model: Map<number, Call>, probe: number[]): void {
@@ -42,7 +31,7 @@ function assertSame(table: IdTable<Call>, model: Map<number, Call>, probe: numbe
 describe('IdTable: calls in flight by request id', () => {
   test('behaves as a Map over random adds, replacements and removals of sequential, colliding and extreme ids', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const table = new IdTable<Call>();
       const model = new Map<number, Call>();
       let nextId = seed * 1000;
