@@ -141,6 +141,7 @@ export class RpcClient extends EventEmitter<ClientEvents> implements Invoker {
   /**
    * The connection a call may be handed to directly, bypassing {@link call}: ready, and this client has no
    * interceptors or metadata of its own to apply. The ClusterClient's first try uses it. Undefined otherwise.
+   * @internal
    */
   directConnection(): ClientConnection | undefined {
     const conn = this.conn;
