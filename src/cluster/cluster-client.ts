@@ -501,16 +501,28 @@ class FirstTry implements EndpointCallSink, CallContinuation {
     private readonly rejectFn: (err: unknown) => void,
   ) {}
 
-  /** Sent through {@link EndpointState.sendInto}: the answer. */
+  /**
+   * Sent through {@link EndpointState.sendInto}: the answer. Counting it may close the endpoint's circuit and
+   * emit `'healthy'`; a listener that throws fails this call (as it would inside a promise callback) instead of
+   * throwing into the connection's reading of frames.
+   */
   resolve(value: unknown): void {
-    this.state.answered(this.started);
-    this.owner.succeeded();
+    try {
+      this.state.answered(this.started);
+      this.owner.succeeded();
+    } catch (err) {
+      return this.rejectFn(err);
+    }
     this.resolveFn(value);
   }
 
-  /** Sent through {@link EndpointState.sendInto}: the failure, counted, then failed over. */
+  /** Sent through {@link EndpointState.sendInto}: the failure, counted (see {@link resolve}), then failed over. */
   reject(err: Error): void {
-    this.state.failed(err, this.answersAtSend);
+    try {
+      this.state.failed(err, this.answersAtSend);
+    } catch (thrown) {
+      return this.rejectFn(thrown);
+    }
     this.failure(err).then(this.resolveFn, this.rejectFn);
   }
 

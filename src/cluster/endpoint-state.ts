@@ -200,9 +200,12 @@ export class EndpointState {
   answered(started: number): void {
     this.answers++;
     if (started !== 0) this.observe(performance.now() - started);
-    this.breaker.onSuccess();
-    this.outliers?.record(undefined);
-    this.settled();
+    try {
+      this.breaker.onSuccess(); // may close the circuit and emit 'healthy', whose listeners may throw
+      this.outliers?.record(undefined);
+    } finally {
+      this.settled();
+    }
   }
 
   /** A call counted by {@link sendInto} (or {@link call}) failed with `err`; `answersAtSend`: the answer count when it went out. */
