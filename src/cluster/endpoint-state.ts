@@ -180,15 +180,16 @@ export class EndpointState {
     this.inFlight++;
     const started = this.startMark();
     const answersAtSend = this.answers;
+    let value: unknown;
     try {
       await this.connectWithin();
-      const value = await this.client.call(service, method, args, options);
-      this.answered(started);
-      return value;
+      value = await this.client.call(service, method, args, options);
     } catch (err) {
       this.failed(err, answersAtSend);
       throw err;
     }
+    this.answered(started); // outside the try: it settles the call's count itself, even when it throws
+    return value;
   }
 
   /** performance.now() for a call that is timed for the latency average, 0 for one that is not. */

@@ -308,38 +308,45 @@ interface WithStates {
   states: Map<string, { breaker: { eject(ms: number): boolean } }>;
 }
 
-test("a 'healthy' listener that throws when an answer closes a circuit fails that call, not the connection, and the endpoint's in-flight count stays right", async (t) => {
-  const a = await startServer([new Paced()]);
-  const b = await startServer([new Paced()]);
-  const cluster = new ClusterClient({
-    endpoints: [
-      { host: '127.0.0.1', port: a.port },
-      { host: '127.0.0.1', port: b.port },
-    ],
+// With client metadata the endpoint's calls take the path through a promise; without, the direct one.
+for (const [path, client] of [
+  ['the direct path', {}],
+  ['the promise path', { metadata: { via: 'promise' } }],
+] as const) {
+  test(`a 'healthy' listener that throws when an answer closes a circuit fails that call, not the connection, and the endpoint's in-flight count stays right (${path})`, async (t) => {
+    const a = await startServer([new Paced()]);
+    const b = await startServer([new Paced()]);
+    const cluster = new ClusterClient({
+      endpoints: [
+        { host: '127.0.0.1', port: a.port },
+        { host: '127.0.0.1', port: b.port },
+      ],
+      client,
+    });
+    t.after(async () => {
+      await cluster.close();
+      await Promise.all([a.stop(), b.stop()]);
+    });
+    const paced = cluster.proxy(Paced);
+    await Promise.all([paced.after(0), paced.after(0), paced.after(0), paced.after(0)]); // both connected
+    const slow = paced.after(300); // in flight on one endpoint
+    const [busy] = cluster.stats().filter((s) => s.inFlight === 1);
+    assert.ok(busy, 'one endpoint has the call in flight');
+    const healthy: string[][] = [];
+    cluster.on('healthy', (ids) => healthy.push(ids));
+    assert.equal((cluster as unknown as WithStates).states.get(busy.id)?.breaker.eject(60_000), true);
+    assert.deepEqual(healthy.at(-1)?.includes(busy.id), false, 'the ejected endpoint left the healthy set');
+    cluster.on('healthy', () => {
+      throw new Error('listener failed');
+    });
+    // The answer closes the circuit again (any answer proves the endpoint reachable): 'healthy' fires and throws.
+    await assert.rejects(slow, /listener failed/);
+    assert.equal(healthy.at(-1)?.includes(busy.id), true, 'the endpoint is back in the healthy set');
+    cluster.removeAllListeners('healthy');
+    assert.deepEqual(await Promise.all([paced.after(0), paced.after(0)]), [0, 0]);
+    assert.deepEqual(
+      cluster.stats().map((s) => s.inFlight),
+      [0, 0],
+    );
   });
-  t.after(async () => {
-    await cluster.close();
-    await Promise.all([a.stop(), b.stop()]);
-  });
-  const paced = cluster.proxy(Paced);
-  await Promise.all([paced.after(0), paced.after(0), paced.after(0), paced.after(0)]); // both connected
-  const slow = paced.after(300); // in flight on one endpoint
-  const [busy] = cluster.stats().filter((s) => s.inFlight === 1);
-  assert.ok(busy, 'one endpoint has the call in flight');
-  const healthy: string[][] = [];
-  cluster.on('healthy', (ids) => healthy.push(ids));
-  assert.equal((cluster as unknown as WithStates).states.get(busy.id)?.breaker.eject(60_000), true);
-  assert.deepEqual(healthy.at(-1)?.includes(busy.id), false, 'the ejected endpoint left the healthy set');
-  cluster.on('healthy', () => {
-    throw new Error('listener failed');
-  });
-  // The answer closes the circuit again (any answer proves the endpoint reachable): 'healthy' fires and throws.
-  await assert.rejects(slow, /listener failed/);
-  assert.equal(healthy.at(-1)?.includes(busy.id), true, 'the endpoint is back in the healthy set');
-  cluster.removeAllListeners('healthy');
-  assert.deepEqual(await Promise.all([paced.after(0), paced.after(0)]), [0, 0]);
-  assert.deepEqual(
-    cluster.stats().map((s) => s.inFlight),
-    [0, 0],
-  );
-});
+}
