@@ -140,9 +140,7 @@ export class EndpointState {
         : waited;
     }
     // Connected: the call goes out now, without an async frame of its own (one fewer promise per call).
-    this.breaker.onSend();
-    this.inFlight++;
-    const started = this.startMark();
+    const started = this.begin();
     const answersAtSend = this.answers;
     return this.client.call(service, method, args, options).then(
       (value) => {
@@ -166,9 +164,7 @@ export class EndpointState {
   sendInto(sink: EndpointCallSink, service: string, method: string, args: unknown[], options: CallOptions, nowMs: number): boolean {
     const conn = this.retired ? undefined : this.client.directConnection();
     if (conn === undefined) return false;
-    this.breaker.onSend();
-    this.inFlight++;
-    sink.started = this.startMark();
+    sink.started = this.begin();
     sink.answersAtSend = this.answers;
     conn.requestInto(sink, service, method, args, options.deadline as number, options.signal, options.metadata, nowMs);
     return true;
@@ -176,9 +172,7 @@ export class EndpointState {
 
   /** Not connected yet: wait (up to `connectWaitMs`) for the connection, so that a slow one can be skipped. */
   private async callWhenConnected(service: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    this.breaker.onSend();
-    this.inFlight++;
-    const started = this.startMark();
+    const started = this.begin();
     const answersAtSend = this.answers;
     let value: unknown;
     try {
@@ -192,8 +186,13 @@ export class EndpointState {
     return value;
   }
 
-  /** performance.now() for a call that is timed for the latency average, 0 for one that is not. */
-  private startMark(): number {
+  /**
+   * Counts a call going out (the breaker's send, the in-flight figure); returns its start mark: performance.now()
+   * for a call timed for the latency average, 0 for one that is not.
+   */
+  private begin(): number {
+    this.breaker.onSend();
+    this.inFlight++;
     return this.sends++ % LATENCY_SAMPLE_EVERY === 0 ? performance.now() : 0;
   }
 
